@@ -14,7 +14,7 @@ cmake --build --preset release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs" -LE 'fuzz|slow'
 
 if [ "${WARDEN_SKIP_ASAN:-0}" != 1 ]; then
-  cmake --preset asan >/dev/null
+  cmake --preset asan -DWARDEN_FUZZ_SECONDS="${WARDEN_FUZZ_SECONDS:-60}" >/dev/null
   cmake --build --preset asan -j "$jobs"
   ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE 'fuzz-long|slow'
 fi

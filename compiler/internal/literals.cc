@@ -66,6 +66,7 @@ bool ParseDuration(std::string_view text, int64_t* millis, std::string* error) {
     return false;
   }
   int64_t total = 0;
+  int64_t previous_unit = INT64_MAX;
   size_t i = 0;
   while (i < text.size()) {
     size_t start = i;
@@ -93,6 +94,12 @@ bool ParseDuration(std::string_view text, int64_t* millis, std::string* error) {
       *error = "has an unknown unit (use ms, s, m, h or d)";
       return false;
     }
+    // `1h30m`, never `30m1h` or `1h1h`: one spelling per duration.
+    if (unit >= previous_unit) {
+      *error = "must list units from largest to smallest, each once";
+      return false;
+    }
+    previous_unit = unit;
     if (!MulAdd(amount, unit, total, &total)) {
       *error = "is out of range";
       return false;
