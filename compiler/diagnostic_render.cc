@@ -193,7 +193,6 @@ std::string RenderSarif(const std::vector<Diagnostic>& diagnostics, const Source
 
   Json driver;
   driver["name"] = "warden";
-  driver["informationUri"] = kWardenInformationUri;
   driver["version"] = kWardenVersion;
   driver["rules"] = std::move(rules);
   Json run;

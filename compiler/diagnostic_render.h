@@ -26,8 +26,6 @@
 namespace warden {
 
 inline constexpr char kWardenVersion[] = WARDEN_VERSION;
-// SARIF's tool.driver.informationUri: where users learn about the tool.
-inline constexpr char kWardenInformationUri[] = "https://github.com/warden-policy/warden";
 
 // {"diagnostics": [{"file", "line", "column", "end_line", "end_column",
 //   "severity", "code", "slug", "message", "help"}, ...],

@@ -1,0 +1,76 @@
+// The `warden` command line: one file per command, wired up in main.cc.
+//
+// Each Add*Command registers a CLI11 subcommand whose callback runs the
+// command and stores its exit code. Commands print results on stdout and
+// problems with the invocation or the file system on stderr, and never throw
+// on purpose; main.cc turns anything that escapes into exit code 2.
+//
+// Exit codes, shared by every command (docs/cli.md):
+//   0  success, nothing to report
+//   1  findings: errors in the policies (or warnings with --strict), files
+//      that `fmt --check` would reformat
+//   2  the command could not run: bad usage, unreadable or missing paths
+#ifndef WARDEN_CLI_COMMANDS_H_
+#define WARDEN_CLI_COMMANDS_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "compiler/ast.h"
+#include "compiler/diagnostic.h"
+#include "compiler/parser.h"
+#include "compiler/source.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace warden::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;
+inline constexpr int kExitUsage = 2;
+
+void AddCheckCommand(CLI::App& app, int& exit_code);
+void AddFmtCommand(CLI::App& app, int& exit_code);
+void AddCompileCommand(CLI::App& app, int& exit_code);
+
+// ---------------------------------------------------------------- files.cc
+
+// Reads a whole file. A file larger than `max_bytes` is not read: the error is
+// ResourceExhausted, so callers can tell it from I/O failures.
+absl::StatusOr<std::string> ReadFileText(const std::string& path, size_t max_bytes);
+
+// Replaces `path` with `contents` atomically: writes a temporary file in the
+// same directory, keeps the original's permission bits, then renames it over
+// the original (following a symlink to its target).
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
+// One file read and parsed on its own, for the commands that work file by
+// file (fmt, compile --dump=ast).
+struct ParsedFile {
+  SourceManager sources;
+  DiagnosticSink sink;
+  FileId id = kNoFile;
+  std::unique_ptr<ast::File> ast;  // null when the file has syntax errors
+  bool ok() const { return ast != nullptr && !sink.has_errors(); }
+};
+
+// Reads and parses `path`. A Status error only when the file can't be read; a
+// file over the size limit becomes an E0002 diagnostic like the parser's.
+absl::StatusOr<std::unique_ptr<ParsedFile>> ReadAndParse(const std::string& path,
+                                                         const ParserOptions& options = {});
+
+// Prints `message` on stderr as `warden: message`.
+void PrintError(const std::string& message);
+
+// Renders diagnostics in the text format (RenderText), separated by blank lines.
+std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics, const SourceManager& sources);
+
+}  // namespace warden::cli
+
+#endif  // WARDEN_CLI_COMMANDS_H_

@@ -1,0 +1,325 @@
+// Runs the real `warden` binary (WARDEN_BINARY) on fixture files written into
+// a fresh temporary directory, and checks exit codes and output.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+extern char** environ;
+
+namespace warden {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSyntaxError[] = "package a\npolicy p on x {\n  rule r: permit read if (\n}\n";
+constexpr char kUnformatted[] = "package    acme.demo\n\n\n\nconst   limit   =   10\n";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A directory of its own under $TMPDIR (or /tmp), removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/warden_cli_test.XXXXXX";
+    std::vector<char> name(pattern.begin(), pattern.end());
+    name.push_back('\0');
+    REQUIRE(::mkdtemp(name.data()) != nullptr);
+    path_ = name.data();
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string file = path_ + "/" + name;
+    std::filesystem::create_directories(std::filesystem::path(file).parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs warden with `args`; stdout and stderr are captured through files.
+Result Run(const std::vector<std::string>& args) {
+  TempDir capture;
+  std::string out_path = capture.path() + "/stdout";
+  std::string err_path = capture.path() + "/stderr";
+  std::vector<std::string> storage{WARDEN_BINARY};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  pid_t pid = -1;
+  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+
+  Result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  return result;
+}
+
+bool Contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+TEST_CASE("--help and --version exit 0") {
+  Result top = Run({"--help"});
+  CHECK(top.exit_code == 0);
+  CHECK(Contains(top.out, "check"));
+  CHECK(Contains(top.out, "fmt"));
+  CHECK(Contains(top.out, "compile"));
+  for (const char* command : {"check", "fmt", "compile"}) {
+    CAPTURE(command);
+    Result help = Run({command, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(Contains(help.out, "PATH"));
+  }
+  CHECK(Contains(Run({"check", "--help"}).out, "--format"));
+  Result version = Run({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(Contains(version.out, "warden "));
+}
+
+TEST_CASE("usage errors exit 2 with a message on stderr") {
+  TempDir dir;
+  std::string good = dir.Write("good.warden", "package acme.demo\n");
+  const std::vector<std::vector<std::string>> invocations = {
+      {},
+      {"frobnicate"},
+      {"check"},
+      {"check", "--format", "xml", good},
+      {"check", "--no-such-flag", good},
+      {"check", "--max-diagnostics", "0", good},
+      {"check", "--stdlib", dir.path() + "/missing", good},
+      {"fmt"},
+      {"compile", good},
+      {"compile", "--dump=tokens", good},
+  };
+  for (const auto& args : invocations) {
+    std::string joined;
+    for (const std::string& arg : args) joined += arg + " ";
+    CAPTURE(joined);
+    Result result = Run(args);
+    CHECK(result.exit_code == 2);
+    CHECK_FALSE(result.err.empty());
+  }
+  Result ir = Run({"compile", "--dump=ir", good});
+  CHECK(ir.exit_code == 2);
+  CHECK(Contains(ir.err, "not implemented yet"));
+}
+
+TEST_CASE("a missing path exits 2") {
+  TempDir dir;
+  std::string missing = dir.path() + "/nope.warden";
+  for (const char* command : {"check", "fmt"}) {
+    CAPTURE(command);
+    Result result = Run({command, missing});
+    CHECK(result.exit_code == 2);
+    CHECK(Contains(result.err, "nope.warden"));
+    CHECK(result.out.empty());
+  }
+  Result compile = Run({"compile", "--dump=ast", missing});
+  CHECK(compile.exit_code == 2);
+}
+
+TEST_CASE("check reports a syntax error in text, json and sarif") {
+  TempDir dir;
+  std::string bad = dir.Write("bad.warden", kSyntaxError);
+
+  Result text = Run({"check", bad});
+  CHECK(text.exit_code == 1);
+  CHECK(Contains(text.out, bad + ":4:1: error[E0003]"));
+  CHECK(Contains(text.out, "checked 1 file: 1 error"));
+
+  Result as_json = Run({"check", "--format", "json", bad});
+  CHECK(as_json.exit_code == 1);
+  json doc = json::parse(as_json.out);
+  CHECK(doc["errors"].get<int>() >= 1);
+  bool found = false;
+  for (const json& d : doc["diagnostics"]) {
+    if (d["code"] != "E0003") continue;
+    found = true;
+    CHECK(d["file"] == bad);
+    CHECK(d["line"] == 4);
+    CHECK(d["column"] == 1);
+    CHECK(d["severity"] == "error");
+    CHECK(d["slug"] == "syntax-error");
+    CHECK(d["message"].is_string());
+  }
+  CHECK(found);
+
+  Result as_sarif = Run({"check", "--format=sarif", bad});
+  CHECK(as_sarif.exit_code == 1);
+  json log = json::parse(as_sarif.out);
+  CHECK(log["version"] == "2.1.0");
+  const json& run = log["runs"][0];
+  CHECK(run["tool"]["driver"]["name"] == "warden");
+  found = false;
+  for (const json& r : run["results"]) {
+    if (r["ruleId"] != "E0003") continue;
+    found = true;
+    CHECK(r["level"] == "error");
+    CHECK(run["tool"]["driver"]["rules"][r["ruleIndex"].get<size_t>()]["id"] == "E0003");
+    const json& physical = r["locations"][0]["physicalLocation"];
+    CHECK(physical["artifactLocation"]["uri"] == "file://" + bad);
+    CHECK(physical["region"]["startLine"] == 4);
+    CHECK(physical["region"]["startColumn"] == 1);
+  }
+  CHECK(found);
+}
+
+TEST_CASE("check on a clean file exits 0") {
+  TempDir dir;
+  std::string good = dir.Write("good.warden", "package acme.demo\n");
+  Result text = Run({"check", good});
+  CHECK(text.exit_code == 0);
+  CHECK(Contains(text.out, "checked 1 file: 0 errors, 0 warnings"));
+  Result as_json = Run({"check", "--strict", "--format", "json", dir.path()});
+  CHECK(as_json.exit_code == 0);
+  json doc = json::parse(as_json.out);
+  CHECK(doc["errors"] == 0);
+  CHECK(doc["diagnostics"].empty());
+  Result as_sarif = Run({"check", "--format", "sarif", good});
+  CHECK(as_sarif.exit_code == 0);
+  CHECK(json::parse(as_sarif.out)["runs"][0]["results"].empty());
+}
+
+TEST_CASE("--strict fails on warnings") {
+  TempDir dir;
+  // A JIT profile without `max` and `approvals` draws two lint warnings.
+  std::string file = dir.Write(
+      "jit.warden", "package acme.demo\nrole admin\njit breakglass {\n  grants role admin\n}\n");
+  Result lenient = Run({"check", file});
+  CHECK(lenient.exit_code == 0);
+  CHECK(Contains(lenient.out, "warning[W0407]"));
+  CHECK(Contains(lenient.out, "0 errors, 2 warnings"));
+  Result strict = Run({"check", "--strict", file});
+  CHECK(strict.exit_code == 1);
+  json doc = json::parse(Run({"check", "--strict", "--format", "json", file}).out);
+  CHECK(doc["errors"] == 0);
+  CHECK(doc["warnings"] == 2);
+}
+
+TEST_CASE("--max-diagnostics caps each file with a file-level note") {
+  TempDir dir;
+  std::string file =
+      dir.Write("many.warden",
+                "package acme.demo\nrole a extends x1\nrole b extends x2\nrole c extends x3\n");
+  Result text = Run({"check", "--max-diagnostics", "2", file});
+  CHECK(text.exit_code == 1);
+  CHECK(Contains(text.out, file + ": note[E0009]"));
+
+  json doc = json::parse(Run({"check", "--max-diagnostics=2", "--format", "json", file}).out);
+  REQUIRE(doc["diagnostics"].size() == 3);
+  const json& note = doc["diagnostics"][2];
+  CHECK(note["code"] == "E0009");
+  CHECK(note["file"] == file);
+  CHECK(note["line"].is_null());
+
+  json log = json::parse(Run({"check", "--max-diagnostics=2", "--format", "sarif", file}).out);
+  const json& result = log["runs"][0]["results"][2];
+  CHECK(result["ruleId"] == "E0009");
+  CHECK(result["level"] == "note");
+  CHECK_FALSE(result["locations"][0]["physicalLocation"].contains("region"));
+}
+
+TEST_CASE("fmt --check fails on an unformatted file until fmt rewrites it") {
+  TempDir dir;
+  std::string file = dir.Write("demo.warden", kUnformatted);
+  ::chmod(file.c_str(), 0640);
+
+  Result check = Run({"fmt", "--check", file});
+  CHECK(check.exit_code == 1);
+  CHECK(Contains(check.out, "would reformat " + file));
+  CHECK(ReadAll(file) == kUnformatted);  // --check changes nothing
+
+  Result fmt = Run({"fmt", dir.path()});
+  CHECK(fmt.exit_code == 0);
+  std::string formatted = ReadAll(file);
+  CHECK(formatted != kUnformatted);
+  CHECK(Contains(formatted, "package acme.demo"));
+  struct stat info;
+  REQUIRE(::stat(file.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0640);
+  // No temporary files left behind.
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ++entries;
+  CHECK(entries == 1);
+
+  Result again = Run({"fmt", "--check", file});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.empty());
+}
+
+TEST_CASE("fmt leaves a file that does not parse alone and exits 1") {
+  TempDir dir;
+  std::string bad = dir.Write("bad.warden", kSyntaxError);
+  Result fmt = Run({"fmt", bad});
+  CHECK(fmt.exit_code == 1);
+  CHECK(Contains(fmt.err, bad + ":4:1: error[E0003]"));
+  CHECK(ReadAll(bad) == kSyntaxError);
+}
+
+TEST_CASE("compile --dump=ast prints one header per file") {
+  TempDir dir;
+  std::string a = dir.Write("a.warden", "package acme.a\n");
+  std::string b = dir.Write("b.warden", "package acme.b\n");
+  Result dump = Run({"compile", "--dump=ast", dir.path()});
+  CHECK(dump.exit_code == 0);
+  CHECK(dump.out.rfind("// " + a + "\n", 0) == 0);
+  CHECK(Contains(dump.out, "\n// " + b + "\n"));
+
+  std::string bad = dir.Write("bad.warden", kSyntaxError);
+  Result failed = Run({"compile", "--dump=ast", bad});
+  CHECK(failed.exit_code == 1);
+  CHECK(Contains(failed.err, "error[E0003]"));
+}
+
+}  // namespace
+}  // namespace warden
