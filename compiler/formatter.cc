@@ -50,7 +50,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "compiler/internal/format_expr.h"
 #include "compiler/internal/format_lines.h"
 
@@ -93,10 +92,13 @@ class Layout {
       line.item = true;
       line.blank_before = i == 0;
     }
-    Sequence(file_.declarations.size(), [this](size_t i) {
-      Declaration(0, file_.declarations[i]);
-      return static_cast<int>(file_.declarations[i].kind);
-    }, /*blank_before_first=*/true);
+    Sequence(
+        file_.declarations.size(),
+        [this](size_t i) {
+          Declaration(0, file_.declarations[i]);
+          return static_cast<int>(file_.declarations[i].kind);
+        },
+        /*blank_before_first=*/true);
     return std::move(lines_);
   }
 
@@ -117,9 +119,9 @@ class Layout {
     line.item = true;
     return line;
   }
-  void Open(int indent, std::string text, uint32_t begin, uint32_t end, bool item = true) {
+  void Open(int indent, const std::string& text, uint32_t begin, uint32_t end) {
     FormatLine& line = Add(indent, absl::StrCat(text, " {"), begin, end);
-    line.item = item;
+    line.item = true;
     line.opens_block = true;
   }
   void Close(int indent, std::string text, uint32_t block_end, bool item = true) {
@@ -222,11 +224,12 @@ class Layout {
   // ---------------------------------------------------------------- schema and types
 
   void Schema(int indent, const ast::SchemaDecl& schema, uint32_t begin, uint32_t end) {
-    if (schema.members.empty() && !CommentWithin(begin, end)) {
+    uint32_t header_end = begin + static_cast<uint32_t>(sizeof("schema") - 1);
+    if (schema.members.empty() && !CommentWithin(header_end, end)) {
       Item(indent, "schema {}", begin, end);
       return;
     }
-    Open(indent, "schema", begin, begin + static_cast<uint32_t>(sizeof("schema") - 1));
+    Open(indent, "schema", begin, header_end);
     for (const ast::SchemaMember& member : schema.members) {
       SchemaMember(indent + step(), member);
     }
@@ -266,13 +269,14 @@ class Layout {
   // `header { fields }` with one field per line; `header {}` when empty.
   void Record(int indent, const std::string& header, uint32_t begin, uint32_t header_end,
               const std::vector<ast::FieldDecl>& fields, uint32_t end, const char* suffix) {
-    if (fields.empty() && !CommentWithin(begin, end)) {
+    if (fields.empty() && !CommentWithin(header_end, end)) {
       Item(indent, absl::StrCat(header, " {}", suffix), begin, end);
       return;
     }
     Open(indent, header, begin, header_end);
     for (const ast::FieldDecl& field : fields) {
-      TypedItem(indent + step(), absl::StrCat(field.sensitive ? "sensitive " : "", field.name.text, ":"),
+      TypedItem(indent + step(),
+                absl::StrCat(field.sensitive ? "sensitive " : "", field.name.text, ":"),
                 field.span.begin, field.name.span.end, field.type.get(), field.span.end);
     }
     Close(indent, absl::StrCat("}", suffix), end);
@@ -307,7 +311,7 @@ class Layout {
     std::stable_sort(clauses.begin(), clauses.end(),
                      [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
     std::string header = absl::StrCat("jit ", jit.name.text);
-    if (clauses.empty() && !CommentWithin(begin, end)) {
+    if (clauses.empty() && !CommentWithin(jit.name.span.end, end)) {
       Item(indent, absl::StrCat(header, " {}"), begin, end);
       return;
     }
@@ -318,7 +322,7 @@ class Layout {
 
   void Risk(int indent, const ast::RiskDecl& risk, uint32_t begin, uint32_t end) {
     std::string header = absl::StrCat("risk ", risk.name.text);
-    if (risk.factors.empty() && !CommentWithin(begin, end)) {
+    if (risk.factors.empty() && !CommentWithin(risk.name.span.end, end)) {
       Item(indent, absl::StrCat(header, " {}"), begin, end);
       return;
     }
@@ -326,7 +330,7 @@ class Layout {
     for (const ast::RiskFactor& factor : risk.factors) {
       // Print the magnitude without negating INT64_MIN.
       uint64_t magnitude = factor.points < 0 ? 0 - static_cast<uint64_t>(factor.points)
-                                              : static_cast<uint64_t>(factor.points);
+                                             : static_cast<uint64_t>(factor.points);
       std::string prefix = absl::StrCat(factor.points < 0 ? "-" : "+", magnitude, " if ");
       size_t first = lines_.size();
       if (factor.condition) {
@@ -401,13 +405,15 @@ class Layout {
     return false;
   }
 
-  // `prefix expr` on one line when it fits; otherwise a top-level `and`/`or`
-  // chain is broken before each operator, continuation lines at
-  // `continuation` columns, and a long operand that is itself a chain breaks
-  // again four columns deeper. `begin` is where the line's first token is.
+  // `prefix expr suffix` on one line when it fits; otherwise a top-level
+  // `and`/`or` chain is broken before each operator, continuation lines at
+  // `continuation` columns. An operand that is itself a chain (an `and` chain
+  // inside an `or` chain, or a parenthesized one) breaks the same way when it
+  // is too long, four columns deeper. `begin` is where the line's first token
+  // is; `suffix` closes parentheses opened by an enclosing chain.
   void Condition(int indent, const std::string& prefix, uint32_t begin, const ast::Expr& expr,
-                 int continuation) {
-    std::string text = absl::StrCat(prefix, FormatExpr(expr));
+                 int continuation, const std::string& suffix = "") {
+    std::string text = absl::StrCat(prefix, FormatExpr(expr), suffix);
     internal::BoolChain chain = internal::SplitBoolChain(expr);
     if (chain.operands.size() < 2 || (Fits(indent, text) && !GapComment(chain))) {
       Add(indent, std::move(text), begin, expr.span.end);
@@ -417,19 +423,25 @@ class Layout {
     const char* op = ast::BinaryOpText(chain.op);
     for (size_t i = 0; i < chain.operands.size(); ++i) {
       const ast::Expr& operand = *chain.operands[i];
+      bool last = i + 1 == chain.operands.size();
       int line_indent = i == 0 ? indent : continuation;
       std::string line_prefix = i == 0 ? prefix : absl::StrCat(op, " ");
+      std::string line_suffix = last ? suffix : "";
       uint32_t line_begin = i == 0 ? begin : operand.span.begin;
-      // Only an operand printed without parentheses (an `and` chain inside
-      // an `or` chain) breaks again.
-      int operand_precedence = internal::ExprPrecedence(operand);
-      bool bare = operand_precedence > precedence;
-      if (bare && !internal::SplitBoolChain(operand).operands.empty()) {
-        Condition(line_indent, line_prefix, line_begin, operand,
-                  continuation + kContinuationIndent);
+      if (!internal::SplitBoolChain(operand).operands.empty()) {
+        int operand_precedence = internal::ExprPrecedence(operand);
+        bool parens =
+            operand_precedence < precedence || (i > 0 && operand_precedence == precedence);
+        if (parens) {
+          line_prefix += "(";
+          line_suffix = absl::StrCat(")", line_suffix);
+        }
+        Condition(line_indent, line_prefix, line_begin, operand, continuation + kContinuationIndent,
+                  line_suffix);
       } else {
         Add(line_indent,
-            absl::StrCat(line_prefix, internal::FormatOperand(operand, precedence, i > 0)),
+            absl::StrCat(line_prefix, internal::FormatOperand(operand, precedence, i > 0),
+                         line_suffix),
             line_begin, operand.span.end);
       }
     }
@@ -445,7 +457,7 @@ class Layout {
       absl::StrAppend(&header, " combine ", policy.algorithm->text);
       header_end = policy.algorithm->span.end;
     }
-    if (policy.rules.empty() && !CommentWithin(policy.span.begin, policy.span.end)) {
+    if (policy.rules.empty() && !CommentWithin(header_end, policy.span.end)) {
       Item(indent, absl::StrCat(header, " {}"), policy.span.begin, policy.span.end);
       return;
     }
@@ -490,8 +502,8 @@ class Layout {
           rule.reason_span.end);
     }
     for (const ast::RuleExtra& extra : rule.extras) {
-      std::string text = absl::StrCat(extra.is_obligation ? "obligation " : "advice ",
-                                      extra.name.text);
+      std::string text =
+          absl::StrCat(extra.is_obligation ? "obligation " : "advice ", extra.name.text);
       if (!extra.args.empty()) {
         text += " {";
         for (size_t i = 0; i < extra.args.size(); ++i) {
@@ -514,7 +526,7 @@ class Layout {
       absl::StrAppend(&header, " combine ", set.algorithm->text);
       header_end = set.algorithm->span.end;
     }
-    if (set.members.empty() && !CommentWithin(set.span.begin, set.span.end)) {
+    if (set.members.empty() && !CommentWithin(header_end, set.span.end)) {
       Item(indent, absl::StrCat(header, " {}"), set.span.begin, set.span.end);
       return;
     }
@@ -577,8 +589,8 @@ class Layout {
       return;
     }
     bool object = value.kind == Kind::kObject;
-    FormatLine& open = Add(indent, absl::StrCat(prefix, object ? "{" : "["), begin,
-                           value.span.begin + 1);
+    FormatLine& open =
+        Add(indent, absl::StrCat(prefix, object ? "{" : "["), begin, value.span.begin + 1);
     open.opens_block = true;
     size_t count = object ? value.members.size() : value.items.size();
     for (size_t i = 0; i < count; ++i) {

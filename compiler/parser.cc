@@ -196,6 +196,7 @@ class AstBuilder {
   }
 
   size_t rule_count() const { return rule_count_; }
+  bool too_deep() const { return too_deep_; }
 
  private:
   Span SpanOf(antlr4::Token* token) const {
@@ -356,7 +357,28 @@ class AstBuilder {
     return ast::BinaryOp::kEq;
   }
 
+  // Operator chains (`a and b and …`) nest the tree without nesting
+  // brackets, so the tree depth is bounded here as well; every later pass
+  // recurses over expressions and relies on this bound.
   ExprPtr Expr(WardenParser::ExprContext* ctx) {
+    if (too_deep_) return Make(ast::ExprKind::kBool, ctx);
+    if (++depth_ > MaxTreeDepth()) {
+      too_deep_ = true;
+      sink_.Report(DiagCode::kNestingTooDeep, SpanOf(ctx->getStart()),
+                   absl::StrCat("this expression nests more than ", MaxTreeDepth(),
+                                " operators deep"),
+                   "split long chains with `def` helpers");
+      --depth_;
+      return Make(ast::ExprKind::kBool, ctx);
+    }
+    ExprPtr out = ExprUnbounded(ctx);
+    --depth_;
+    return out;
+  }
+
+  int MaxTreeDepth() const { return options_.max_nesting_depth * 8; }
+
+  ExprPtr ExprUnbounded(WardenParser::ExprContext* ctx) {
     using P = WardenParser;
     if (auto* c = dynamic_cast<P::PrimaryExprContext*>(ctx)) return Primary(c->primary());
     if (auto* c = dynamic_cast<P::MethodCallExprContext*>(ctx)) {
@@ -799,8 +821,10 @@ class AstBuilder {
   FileId file_;
   const OffsetMap& offsets_;
   DiagnosticSink& sink_;
-  [[maybe_unused]] const ParserOptions& options_;
+  const ParserOptions& options_;
   size_t rule_count_ = 0;
+  int depth_ = 0;
+  bool too_deep_ = false;
 };
 
 // Rejects bracket nesting deeper than the limit before ANTLR sees the tokens:
@@ -948,6 +972,7 @@ std::unique_ptr<ast::File> ParseFile(const SourceManager& sources, FileId file_i
 
     AstBuilder builder(file_id, offsets, sink, options);
     auto result = builder.Build(tree);
+    if (builder.too_deep()) return nullptr;
     if (builder.rule_count() > options.max_rules_per_file) {
       sink.Report(DiagCode::kLimitExceeded, Span{file_id, 0, 0},
                   absl::StrCat("file declares ", builder.rule_count(), " rules; the limit is ",

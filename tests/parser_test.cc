@@ -77,6 +77,14 @@ TEST_CASE("deep nesting is a diagnostic, not a crash") {
   CHECK(q->rendered.find("error[E0004]") != std::string::npos);
 }
 
+TEST_CASE("long operator chains are bounded, not a stack overflow") {
+  std::string chain = "package a\nconst x = a0";
+  for (int i = 1; i < 20000; ++i) chain += " and a" + std::to_string(i);
+  auto p = Parse(chain);
+  CHECK(p->file == nullptr);
+  CHECK(p->rendered.find("error[E0004]: this expression nests more than 512 operators deep") != std::string::npos);
+}
+
 TEST_CASE("oversized file") {
   ParserOptions options;
   options.max_file_bytes = 100;

@@ -55,7 +55,15 @@ int BinaryPrecedence(ast::BinaryOp op) {
 
 // The numeric text of a literal: as written, else derived from its value.
 std::string NumberText(const ast::Expr& expr) {
-  if (!expr.literal_text.empty()) return expr.literal_text;
+  if (!expr.literal_text.empty()) {
+    // The parser folds `-(-5)` into one literal written "--5"; print the
+    // signs apart, as a negation would print, so the output is stable.
+    size_t signs = expr.literal_text.find_first_not_of('-');
+    if (signs == std::string::npos || signs < 2) return expr.literal_text;
+    std::string out;
+    for (size_t i = 1; i < signs; ++i) out += "- ";
+    return absl::StrCat(out, expr.literal_text.substr(signs - 1));
+  }
   switch (expr.kind) {
     case ast::ExprKind::kDecimal:
       return FormatDecimal(expr.int_value);
@@ -66,25 +74,145 @@ std::string NumberText(const ast::Expr& expr) {
   }
 }
 
-const ast::Expr* Arg(const ast::Expr& expr, size_t i) {
-  return i < expr.args.size() ? expr.args[i].get() : nullptr;
+// A step of printing: either text to append or an expression to expand.
+struct Piece {
+  const ast::Expr* expr = nullptr;
+  std::string text;
+};
+
+// Whether the expression, printed bare, starts with a minus sign.
+bool StartsWithMinus(const ast::Expr& expr) {
+  if (expr.kind == ast::ExprKind::kNegate) return true;
+  return (expr.kind == ast::ExprKind::kInt || expr.kind == ast::ExprKind::kDecimal ||
+          expr.kind == ast::ExprKind::kDuration) &&
+         NumberText(expr).starts_with('-');
 }
 
-std::string Operand(const ast::Expr* operand, int parent_precedence, bool right_side) {
-  if (operand == nullptr) return "()";
-  return FormatOperand(*operand, parent_precedence, right_side);
+bool NeedsParens(const ast::Expr& operand, int parent_precedence, bool right_side) {
+  int precedence = ExprPrecedence(operand);
+  return operand.kind == ast::ExprKind::kQuantifier || precedence < parent_precedence ||
+         (right_side && precedence == parent_precedence);
 }
 
-std::string Full(const ast::Expr* expr) { return expr == nullptr ? "()" : FormatExpr(*expr); }
+// Expands one expression into the pieces that print it, in order.
+class Expander {
+ public:
+  explicit Expander(std::vector<Piece>& out) : out_(out) {}
 
-std::string JoinArgs(const ast::Expr& expr, size_t from) {
-  std::string out;
-  for (size_t i = from; i < expr.args.size(); ++i) {
-    if (i > from) out += ", ";
-    out += Full(expr.args[i].get());
+  void Text(std::string text) { out_.push_back(Piece{nullptr, std::move(text)}); }
+  void Whole(const ast::Expr* expr) {
+    if (expr == nullptr) {
+      Text("()");
+    } else {
+      out_.push_back(Piece{expr, {}});
+    }
   }
-  return out;
-}
+  void Operand(const ast::Expr* operand, int parent_precedence, bool right_side) {
+    if (operand != nullptr && NeedsParens(*operand, parent_precedence, right_side)) {
+      Text("(");
+      Whole(operand);
+      Text(")");
+    } else {
+      Whole(operand);
+    }
+  }
+  void Args(const ast::Expr& expr, size_t from) {
+    for (size_t i = from; i < expr.args.size(); ++i) {
+      if (i > from) Text(", ");
+      Whole(expr.args[i].get());
+    }
+  }
+
+  void Expand(const ast::Expr& expr) {
+    using K = ast::ExprKind;
+    const ast::Expr* first = expr.args.empty() ? nullptr : expr.args[0].get();
+    const ast::Expr* second = expr.args.size() < 2 ? nullptr : expr.args[1].get();
+    switch (expr.kind) {
+      case K::kBool:
+        Text(expr.bool_value ? "true" : "false");
+        return;
+      case K::kInt:
+      case K::kDecimal:
+      case K::kDuration:
+        Text(NumberText(expr));
+        return;
+      case K::kString:
+        Text(QuoteString(expr.text));
+        return;
+      case K::kSet:
+        Text("[");
+        Args(expr, 0);
+        Text("]");
+        return;
+      case K::kName:
+        Text(expr.text);
+        return;
+      case K::kMember:
+        Operand(first, kPostfixLevel, false);
+        Text(absl::StrCat(".", expr.text));
+        return;
+      case K::kCall:
+        Text(absl::StrCat(expr.text, "("));
+        Args(expr, 0);
+        Text(")");
+        return;
+      case K::kMethodCall:
+        Operand(first, kPostfixLevel, false);
+        Text(absl::StrCat(".", expr.text, "("));
+        Args(expr, 1);
+        Text(")");
+        return;
+      case K::kNot:
+        Text("not ");
+        Operand(first, kNotLevel, false);
+        return;
+      case K::kNegate:
+        // `- -a`: two minus signs in a row read badly.
+        Text(first != nullptr && !NeedsParens(*first, kNegateLevel, false) &&
+                     StartsWithMinus(*first)
+                 ? "- "
+                 : "-");
+        Operand(first, kNegateLevel, false);
+        return;
+      case K::kBinary: {
+        int precedence = BinaryPrecedence(expr.op);
+        Operand(first, precedence, false);
+        Text(absl::StrCat(" ", ast::BinaryOpText(expr.op), " "));
+        Operand(second, precedence, true);
+        return;
+      }
+      case K::kIn:
+        Operand(first, kInLevel, false);
+        Text(expr.negated ? " not in " : " in ");
+        Operand(second, kInLevel, true);
+        return;
+      case K::kMatches:
+        Operand(first, kMatchesLevel, false);
+        Text(absl::StrCat(" matches ", QuoteString(expr.text)));
+        return;
+      case K::kHasRole:
+        Operand(first, kHasRoleLevel, false);
+        Text(absl::StrCat(" has role ", expr.role.ToString()));
+        return;
+      case K::kHasAttr:
+        Operand(first, kHasAttrLevel, false);
+        Text(absl::StrCat(" has ", expr.text));
+        return;
+      case K::kQuantifier:
+        // The collection is followed by `:`, so it needs parentheses only
+        // when it is itself a quantifier; the body extends to the end anyway.
+        Text(absl::StrCat(expr.is_all ? "all " : "any ", expr.text, " in "));
+        Operand(first, kQuantifierLevel, false);
+        Text(": ");
+        Whole(second);
+        return;
+    }
+    Text("()");
+  }
+
+ private:
+  std::vector<Piece>& out_;
+};
 
 }  // namespace
 
@@ -122,14 +250,16 @@ std::string QuoteString(std::string_view value) {
 
 bool IsBareName(std::string_view text) {
   if (text.empty()) return false;
-  auto is_start = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  auto is_start = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
   if (!is_start(text[0])) return false;
   for (char c : text) {
     if (!is_start(c) && !(c >= '0' && c <= '9')) return false;
   }
   // Keywords the grammar's `name` rule does not admit.
-  static constexpr std::string_view kReserved[] = {"and", "false", "has", "if", "in",
-                                                   "matches", "not", "or", "true"};
+  static constexpr std::string_view kReserved[] = {"and",     "false", "has", "if",  "in",
+                                                   "matches", "not",   "or",  "true"};
   return std::find(std::begin(kReserved), std::end(kReserved), text) == std::end(kReserved);
 }
 
@@ -178,67 +308,29 @@ int ExprPrecedence(const ast::Expr& expr) {
 }
 
 std::string FormatOperand(const ast::Expr& operand, int parent_precedence, bool right_side) {
-  int precedence = ExprPrecedence(operand);
-  bool parens = operand.kind == ast::ExprKind::kQuantifier || precedence < parent_precedence ||
-                (right_side && precedence == parent_precedence);
   std::string text = FormatExpr(operand);
-  return parens ? absl::StrCat("(", text, ")") : text;
+  return NeedsParens(operand, parent_precedence, right_side) ? absl::StrCat("(", text, ")") : text;
 }
 
+// Iterative, with an explicit stack: a chain of thousands of `and`s is a
+// left-deep tree as deep as it is long.
 std::string FormatExpr(const ast::Expr& expr) {
-  using K = ast::ExprKind;
-  switch (expr.kind) {
-    case K::kBool:
-      return expr.bool_value ? "true" : "false";
-    case K::kInt:
-    case K::kDecimal:
-    case K::kDuration:
-      return NumberText(expr);
-    case K::kString:
-      return QuoteString(expr.text);
-    case K::kSet:
-      return absl::StrCat("[", JoinArgs(expr, 0), "]");
-    case K::kName:
-      return expr.text;
-    case K::kMember:
-      return absl::StrCat(Operand(Arg(expr, 0), kPostfixLevel, false), ".", expr.text);
-    case K::kCall:
-      return absl::StrCat(expr.text, "(", JoinArgs(expr, 0), ")");
-    case K::kMethodCall:
-      return absl::StrCat(Operand(Arg(expr, 0), kPostfixLevel, false), ".", expr.text, "(",
-                          JoinArgs(expr, 1), ")");
-    case K::kNot:
-      return absl::StrCat("not ", Operand(Arg(expr, 0), kNotLevel, false));
-    case K::kNegate: {
-      std::string operand = Operand(Arg(expr, 0), kNegateLevel, false);
-      return absl::StrCat(operand.starts_with('-') ? "- " : "-", operand);
+  std::string out;
+  std::vector<Piece> stack;
+  std::vector<Piece> pieces;
+  stack.push_back(Piece{&expr, {}});
+  while (!stack.empty()) {
+    Piece piece = std::move(stack.back());
+    stack.pop_back();
+    if (piece.expr == nullptr) {
+      out += piece.text;
+      continue;
     }
-    case K::kBinary: {
-      int precedence = BinaryPrecedence(expr.op);
-      return absl::StrCat(Operand(Arg(expr, 0), precedence, false), " ",
-                          ast::BinaryOpText(expr.op), " ", Operand(Arg(expr, 1), precedence, true));
-    }
-    case K::kIn:
-      return absl::StrCat(Operand(Arg(expr, 0), kInLevel, false),
-                          expr.negated ? " not in " : " in ", Operand(Arg(expr, 1), kInLevel, true));
-    case K::kMatches:
-      return absl::StrCat(Operand(Arg(expr, 0), kMatchesLevel, false), " matches ",
-                          QuoteString(expr.text));
-    case K::kHasRole:
-      return absl::StrCat(Operand(Arg(expr, 0), kHasRoleLevel, false), " has role ",
-                          expr.role.ToString());
-    case K::kHasAttr:
-      return absl::StrCat(Operand(Arg(expr, 0), kHasAttrLevel, false), " has ", expr.text);
-    case K::kQuantifier: {
-      // The collection is followed by `:`, so it needs parentheses only when
-      // it is itself a quantifier; the body extends to the end anyway.
-      const ast::Expr* collection = Arg(expr, 0);
-      std::string in = Operand(collection, kQuantifierLevel, false);
-      return absl::StrCat(expr.is_all ? "all " : "any ", expr.text, " in ", in, ": ",
-                          Full(Arg(expr, 1)));
-    }
+    pieces.clear();
+    Expander(pieces).Expand(*piece.expr);
+    for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) stack.push_back(std::move(*it));
   }
-  return "()";
+  return out;
 }
 
 BoolChain SplitBoolChain(const ast::Expr& expr) {

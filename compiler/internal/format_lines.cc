@@ -18,8 +18,8 @@ struct Group {
 };
 
 struct Attached {
-  std::vector<Group> leading;      // own-line comments before the line
-  std::vector<CommentRef> moved;   // comments from inside the line that cannot trail it
+  std::vector<Group> leading;        // own-line comments before the line
+  std::vector<CommentRef> moved;     // comments from inside the line that cannot trail it
   std::vector<CommentRef> trailing;  // printed after the line's text
 };
 
@@ -74,11 +74,11 @@ bool IsLineComment(const ast::Comment& comment) { return comment.text.starts_wit
 std::vector<Attached> Attach(const std::vector<FormatLine>& lines,
                              const std::vector<CommentRef>& comments, const LineTable& table) {
   std::vector<Attached> attached(lines.size() + 1);
-  size_t next = 0;             // the first line that starts after the comment
-  long gap = -2;               // the line the current gap follows (-1: start of file)
-  bool chain = false;          // comments so far in this gap trail the line before it
-  size_t chain_line = 0;       // where the last trailing comment (or the line) ends
-  size_t group_end_line = 0;   // where the last leading comment of this gap ends
+  size_t next = 0;            // the first line that starts after the comment
+  long gap = -2;              // the line the current gap follows (-1: start of file)
+  bool chain = false;         // comments so far in this gap trail the line before it
+  size_t chain_line = 0;      // where the last trailing comment (or the line) ends
+  size_t group_end_line = 0;  // where the last leading comment of this gap ends
   for (CommentRef comment : comments) {
     uint32_t begin = comment->span.begin;
     while (next < lines.size() && lines[next].begin <= begin) ++next;
@@ -118,8 +118,8 @@ std::vector<Attached> Attach(const std::vector<FormatLine>& lines,
 }
 
 struct OutLine {
-  std::string code;                   // indentation and text
-  std::vector<CommentRef> trailing;   // comments after the code
+  std::string code;                  // indentation and text
+  std::vector<CommentRef> trailing;  // comments after the code
   bool blank = false;
 };
 
@@ -169,9 +169,8 @@ std::string RenderLines(const std::vector<FormatLine>& lines,
   std::vector<CommentRef> sorted;
   sorted.reserve(comments.size());
   for (const ast::Comment& comment : comments) sorted.push_back(&comment);
-  std::stable_sort(sorted.begin(), sorted.end(), [](CommentRef a, CommentRef b) {
-    return a->span.begin < b->span.begin;
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](CommentRef a, CommentRef b) { return a->span.begin < b->span.begin; });
   std::vector<Attached> attached = Attach(lines, sorted, table);
 
   std::vector<OutLine> out;
@@ -179,8 +178,8 @@ std::string RenderLines(const std::vector<FormatLine>& lines,
     if (!out.empty() && !out.back().blank) out.push_back(OutLine{{}, {}, true});
   };
   auto code = [&out](int indent, std::string text) {
-    out.push_back(OutLine{std::string(static_cast<size_t>(std::max(indent, 0)), ' ') + text, {},
-                          false});
+    out.push_back(
+        OutLine{std::string(static_cast<size_t>(std::max(indent, 0)), ' ') + text, {}, false});
   };
   for (size_t i = 0; i <= lines.size(); ++i) {
     bool eof = i == lines.size();
@@ -188,8 +187,7 @@ std::string RenderLines(const std::vector<FormatLine>& lines,
     bool item = eof || lines[i].item;
     bool closes = eof || lines[i].closes_block;
     bool block_start = i == 0 || lines[i - 1].opens_block;
-    int comment_indent =
-        eof ? 0 : lines[i].indent + (lines[i].closes_block ? indent_step : 0);
+    int comment_indent = eof ? 0 : lines[i].indent + (lines[i].closes_block ? indent_step : 0);
 
     bool want_blank = !eof && lines[i].blank_before;
     if (!here.leading.empty() && item && !block_start && here.leading.front().blank_before) {
