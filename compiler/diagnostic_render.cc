@@ -42,17 +42,8 @@ std::string Dump(const Json& json) {
   return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-const char* SarifLevel(Severity severity) {
-  switch (severity) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kNote:
-      return "note";
-  }
-  return "error";
-}
+// SARIF's levels are spelled like Warden's severities.
+const char* SarifLevel(Severity severity) { return SeverityName(severity); }
 
 bool IsUriPathChar(unsigned char c) {
   // RFC 3986 pchar plus '/': unreserved, sub-delims, ':' and '@'.
