@@ -27,25 +27,30 @@ role editor extends viewer
 role approver extends editor
 )");
   for (int f = 0; f < files; ++f) {
-    std::string text = absl::StrCat("package bench\n\npolicy p", f, " on payment combine deny_overrides {\n");
+    std::string text =
+        absl::StrCat("package bench\n\npolicy p", f, " on payment combine deny_overrides {\n");
     for (int r = 0; r < rules_per_file; ++r) {
       int n = f * rules_per_file + r;
       switch (n % 4) {
         case 0:
-          absl::StrAppend(&text, "  rule r", n, ": permit read if subject.department == resource.department and ",
+          absl::StrAppend(&text, "  rule r", n,
+                          ": permit read if subject.department == resource.department and ",
                           "resource.amount < ", n, ".50 and \"t", n, "\" in resource.tags\n");
           break;
         case 1:
-          absl::StrAppend(&text, "  rule r", n, ": deny [update, delete] if resource.created_by == subject.id ",
+          absl::StrAppend(&text, "  rule r", n,
+                          ": deny [update, delete] if resource.created_by == subject.id ",
                           "and resource.currency in [eur, usd] because \"rule ", n, "\"\n");
           break;
         case 2:
-          absl::StrAppend(&text, "  rule r", n, ": permit approve if subject has role approver and ",
-                          "subject.auth.mfa and hour(context.time, \"Europe/Paris\") >= ", n % 12, "\n");
+          absl::StrAppend(
+              &text, "  rule r", n, ": permit approve if subject has role approver and ",
+              "subject.auth.mfa and hour(context.time, \"Europe/Paris\") >= ", n % 12, "\n");
           break;
         default:
           absl::StrAppend(&text, "  rule r", n, ": step_up mfa create if subject has manager and ",
-                          "subject.manager != resource.owner and subject.clearance < ", n % 7, "\n");
+                          "subject.manager != resource.owner and subject.clearance < ", n % 7,
+                          "\n");
           break;
       }
     }

@@ -84,14 +84,14 @@ struct Expr {
   ExprKind kind = ExprKind::kBool;
   Span span;
   BinaryOp op = BinaryOp::kAnd;
-  bool negated = false;       // kIn: `not in`
-  bool is_all = false;        // kQuantifier: `all` (else `any`)
+  bool negated = false;  // kIn: `not in`
+  bool is_all = false;   // kQuantifier: `all` (else `any`)
   bool bool_value = false;
   int64_t int_value = 0;
-  std::string text;           // see ExprKind
-  Span text_span;             // where `text` was written (member, method, function, pattern)
-  std::string literal_text;   // kDecimal, kDuration, kInt: the digits as written
-  QualifiedName role;         // kHasRole
+  std::string text;          // see ExprKind
+  Span text_span;            // where `text` was written (member, method, function, pattern)
+  std::string literal_text;  // kDecimal, kDuration, kInt: the digits as written
+  QualifiedName role;        // kHasRole
   std::vector<std::unique_ptr<Expr>> args;
 };
 
@@ -101,13 +101,13 @@ struct SchemaMember {
   enum class Kind { kSubject, kResource, kContext, kActions };
   Kind kind = Kind::kSubject;
   Span span;
-  Identifier resource_type;              // kResource
-  std::vector<FieldDecl> fields;         // kSubject, kResource, kContext
+  Identifier resource_type;       // kResource
+  std::vector<FieldDecl> fields;  // kSubject, kResource, kContext
   struct Action {
     Identifier name;
     bool sensitive = false;
   };
-  std::vector<Action> actions;           // kActions
+  std::vector<Action> actions;  // kActions
 };
 
 struct SchemaDecl {
@@ -125,10 +125,24 @@ struct SeparateDecl {
 
 struct JitDecl {
   Identifier name;
-  struct Grants { std::vector<Identifier> roles; Span span; };
-  struct Max { int64_t millis = 0; std::string text; Span span; };
-  struct Approvals { int64_t count = 0; Identifier role; Span span; };
-  struct Requires { std::vector<Identifier> items; Span span; };
+  struct Grants {
+    std::vector<Identifier> roles;
+    Span span;
+  };
+  struct Max {
+    int64_t millis = 0;
+    std::string text;
+    Span span;
+  };
+  struct Approvals {
+    int64_t count = 0;
+    Identifier role;
+    Span span;
+  };
+  struct Requires {
+    std::vector<Identifier> items;
+    Span span;
+  };
   // Clauses in source order; a clause kind may repeat syntactically and the
   // checker reports it.
   std::vector<Grants> grants;
@@ -189,7 +203,10 @@ enum class EffectKind { kPermit, kDeny, kStepUp };
 struct RuleExtra {
   bool is_obligation = true;  // else advice
   Identifier name;
-  struct Arg { Identifier key; std::unique_ptr<Expr> value; };
+  struct Arg {
+    Identifier key;
+    std::unique_ptr<Expr> value;
+  };
   std::vector<Arg> args;
   bool has_braces = false;
   Span span;
@@ -200,8 +217,8 @@ struct RuleDecl {
   EffectKind effect = EffectKind::kPermit;
   Identifier challenge;  // kStepUp
   Span effect_span;
-  bool any_action = false;       // `*`
-  bool action_set = false;       // written `[a, b]`
+  bool any_action = false;  // `*`
+  bool action_set = false;  // written `[a, b]`
   std::vector<Identifier> actions;
   Span actions_span;
   std::unique_ptr<Expr> condition;  // may be null: always applies
@@ -222,9 +239,9 @@ struct PolicyDecl {
 
 struct PolicySetDecl;
 struct PolicySetMember {
-  std::unique_ptr<PolicyDecl> policy;     // nested policy
-  std::unique_ptr<PolicySetDecl> set;     // nested set
-  std::optional<QualifiedName> use;       // `use name`
+  std::unique_ptr<PolicyDecl> policy;  // nested policy
+  std::unique_ptr<PolicySetDecl> set;  // nested set
+  std::optional<QualifiedName> use;    // `use name`
   Span span;
 };
 
@@ -241,11 +258,11 @@ struct JsonValue {
   Kind kind = Kind::kNull;
   Span span;
   bool bool_value = false;
-  int64_t int_value = 0;        // kInt; kDecimal scaled by kDecimalScale
-  std::string text;             // kString value; kInt/kDecimal as written
+  int64_t int_value = 0;         // kInt; kDecimal scaled by kDecimalScale
+  std::string text;              // kString value; kInt/kDecimal as written
   std::vector<JsonValue> items;  // kArray
   struct Member;
-  std::vector<Member> members;   // kObject, in source order
+  std::vector<Member> members;  // kObject, in source order
 };
 struct JsonValue::Member {
   Identifier key;
@@ -271,16 +288,25 @@ struct ImportDecl {
   std::optional<Identifier> alias;
   Span span;
   // The name the importing file uses: the alias or the last segment.
-  const std::string& local_name() const {
-    return alias ? alias->text : package.parts.back().text;
-  }
+  const std::string& local_name() const { return alias ? alias->text : package.parts.back().text; }
 };
 
 // One top-level declaration, in source order.
 struct Declaration {
   enum class Kind {
-    kSchema, kRole, kSeparate, kJit, kRisk, kLimit, kData, kConst, kDef, kChallenge,
-    kPolicy, kPolicySet, kTest,
+    kSchema,
+    kRole,
+    kSeparate,
+    kJit,
+    kRisk,
+    kLimit,
+    kData,
+    kConst,
+    kDef,
+    kChallenge,
+    kPolicy,
+    kPolicySet,
+    kTest,
   };
   Kind kind;
   Span span;

@@ -20,8 +20,9 @@ const Field* RecordType::Find(const std::string& field_name) const {
 
 TypeTable::TypeTable() {
   // Order matches TypeKind up to kIp.
-  for (TypeKind kind : {TypeKind::kError, TypeKind::kBool, TypeKind::kInt, TypeKind::kDecimal,
-                        TypeKind::kString, TypeKind::kDuration, TypeKind::kTimestamp, TypeKind::kIp}) {
+  for (TypeKind kind :
+       {TypeKind::kError, TypeKind::kBool, TypeKind::kInt, TypeKind::kDecimal, TypeKind::kString,
+        TypeKind::kDuration, TypeKind::kTimestamp, TypeKind::kIp}) {
     primitives_.push_back(Type{kind});
   }
 }
@@ -62,18 +63,29 @@ const Type* TypeTable::RecordOf(const RecordType* record) {
 std::string TypeName(const Type* type) {
   if (type == nullptr) return "unknown";
   switch (type->kind) {
-    case TypeKind::kError: return "error";
-    case TypeKind::kBool: return "bool";
-    case TypeKind::kInt: return "int";
-    case TypeKind::kDecimal: return "decimal";
-    case TypeKind::kString: return "string";
-    case TypeKind::kDuration: return "duration";
-    case TypeKind::kTimestamp: return "timestamp";
-    case TypeKind::kIp: return "ip";
-    case TypeKind::kEnum: return absl::StrCat("enum ", type->enumeration->name);
+    case TypeKind::kError:
+      return "error";
+    case TypeKind::kBool:
+      return "bool";
+    case TypeKind::kInt:
+      return "int";
+    case TypeKind::kDecimal:
+      return "decimal";
+    case TypeKind::kString:
+      return "string";
+    case TypeKind::kDuration:
+      return "duration";
+    case TypeKind::kTimestamp:
+      return "timestamp";
+    case TypeKind::kIp:
+      return "ip";
+    case TypeKind::kEnum:
+      return absl::StrCat("enum ", type->enumeration->name);
     case TypeKind::kSet:
-      return type->element == nullptr ? "set<?>" : absl::StrCat("set<", TypeName(type->element), ">");
-    case TypeKind::kRecord: return absl::StrCat("record ", type->record->name);
+      return type->element == nullptr ? "set<?>"
+                                      : absl::StrCat("set<", TypeName(type->element), ">");
+    case TypeKind::kRecord:
+      return absl::StrCat("record ", type->record->name);
   }
   return "unknown";
 }
@@ -94,33 +106,54 @@ bool IsOrdered(const Type* type) {
 
 const char* BuiltinName(Builtin builtin) {
   switch (builtin) {
-    case Builtin::kStartsWith: return "starts_with";
-    case Builtin::kEndsWith: return "ends_with";
-    case Builtin::kContains: return "contains";
-    case Builtin::kLower: return "lower";
-    case Builtin::kUpper: return "upper";
-    case Builtin::kStringSize: return "size";
-    case Builtin::kSetSize: return "size";
-    case Builtin::kSetContains: return "contains";
-    case Builtin::kContainsAny: return "contains_any";
-    case Builtin::kContainsAll: return "contains_all";
-    case Builtin::kIsEmpty: return "is_empty";
-    case Builtin::kHour: return "hour";
-    case Builtin::kMinute: return "minute";
-    case Builtin::kWeekday: return "weekday";
-    case Builtin::kDate: return "date";
+    case Builtin::kStartsWith:
+      return "starts_with";
+    case Builtin::kEndsWith:
+      return "ends_with";
+    case Builtin::kContains:
+      return "contains";
+    case Builtin::kLower:
+      return "lower";
+    case Builtin::kUpper:
+      return "upper";
+    case Builtin::kStringSize:
+      return "size";
+    case Builtin::kSetSize:
+      return "size";
+    case Builtin::kSetContains:
+      return "contains";
+    case Builtin::kContainsAny:
+      return "contains_any";
+    case Builtin::kContainsAll:
+      return "contains_all";
+    case Builtin::kIsEmpty:
+      return "is_empty";
+    case Builtin::kHour:
+      return "hour";
+    case Builtin::kMinute:
+      return "minute";
+    case Builtin::kWeekday:
+      return "weekday";
+    case Builtin::kDate:
+      return "date";
   }
   return "?";
 }
 
 const char* AlgorithmName(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::kDenyOverrides: return "deny_overrides";
-    case Algorithm::kPermitOverrides: return "permit_overrides";
-    case Algorithm::kFirstApplicable: return "first_applicable";
-    case Algorithm::kDenyUnlessPermit: return "deny_unless_permit";
-    case Algorithm::kPermitUnlessDeny: return "permit_unless_deny";
-    case Algorithm::kOnlyOneApplicable: return "only_one_applicable";
+    case Algorithm::kDenyOverrides:
+      return "deny_overrides";
+    case Algorithm::kPermitOverrides:
+      return "permit_overrides";
+    case Algorithm::kFirstApplicable:
+      return "first_applicable";
+    case Algorithm::kDenyUnlessPermit:
+      return "deny_unless_permit";
+    case Algorithm::kPermitUnlessDeny:
+      return "permit_unless_deny";
+    case Algorithm::kOnlyOneApplicable:
+      return "only_one_applicable";
   }
   return "?";
 }

@@ -102,13 +102,13 @@ bool IsOrdered(const Type* type);  // supports < <= > >=
 // One readable place in a request: `subject.auth.mfa`, `resource.payment.amount`.
 struct Attribute {
   AttributeId id = -1;
-  std::string path;              // "subject.auth.mfa"; resource paths name the type
+  std::string path;  // "subject.auth.mfa"; resource paths name the type
   const Type* type = nullptr;
-  bool optional = false;         // this step is `T?`
-  bool sensitive = false;        // masked in audit logs
+  bool optional = false;   // this step is `T?`
+  bool sensitive = false;  // masked in audit logs
   bool builtin = false;
-  AttributeId parent = -1;       // the enclosing record attribute, or -1 at a root
-  int resource_type = -1;        // for resource attributes: index into resource_types
+  AttributeId parent = -1;  // the enclosing record attribute, or -1 at a root
+  int resource_type = -1;   // for resource attributes: index into resource_types
 };
 
 // ---------------------------------------------------------------- values
@@ -124,7 +124,8 @@ struct IpNetwork {
 struct Value {
   TypeKind kind = TypeKind::kError;
   bool bool_value = false;
-  int64_t int_value = 0;  // int; decimal (scaled); duration (ms); timestamp (ms since epoch); enum index
+  int64_t int_value =
+      0;  // int; decimal (scaled); duration (ms); timestamp (ms since epoch); enum index
   std::string string_value;
   IpNetwork ip;
   std::vector<Value> elements;  // sets, sorted and unique
@@ -134,9 +135,21 @@ struct Value {
 // ---------------------------------------------------------------- expressions
 
 enum class Builtin {
-  kStartsWith, kEndsWith, kContains, kLower, kUpper, kStringSize,
-  kSetSize, kSetContains, kContainsAny, kContainsAll, kIsEmpty,
-  kHour, kMinute, kWeekday, kDate,
+  kStartsWith,
+  kEndsWith,
+  kContains,
+  kLower,
+  kUpper,
+  kStringSize,
+  kSetSize,
+  kSetContains,
+  kContainsAny,
+  kContainsAll,
+  kIsEmpty,
+  kHour,
+  kMinute,
+  kWeekday,
+  kDate,
 };
 const char* BuiltinName(Builtin builtin);
 
@@ -153,12 +166,12 @@ enum class CExprKind {
   kHasRole,    // role: subject holds the role or one that extends it
   kNot,
   kNegate,
-  kBinary,     // op
-  kIn,         // args[0] in args[1] (element in set, ip in network or set of networks)
-  kMatches,    // regex (RE2 pattern validated), args[0]
-  kCall,       // builtin(args...)
-  kSet,        // set of args (not all constant)
-  kAny,        // any var in args[0]: args[1]; index is the variable
+  kBinary,   // op
+  kIn,       // args[0] in args[1] (element in set, ip in network or set of networks)
+  kMatches,  // regex (RE2 pattern validated), args[0]
+  kCall,     // builtin(args...)
+  kSet,      // set of args (not all constant)
+  kAny,      // any var in args[0]: args[1]; index is the variable
   kAll,
 };
 
@@ -248,9 +261,9 @@ struct RuleExtra {
 struct Rule {
   std::string name;
   Effect effect = Effect::kPermit;
-  std::string challenge;         // kStepUp
+  std::string challenge;  // kStepUp
   bool any_action = false;
-  std::vector<int> actions;      // indices into Program::actions
+  std::vector<int> actions;          // indices into Program::actions
   std::unique_ptr<CExpr> condition;  // null: applies whenever the target matches
   std::optional<std::string> reason;
   std::vector<RuleExtra> extras;
@@ -259,7 +272,7 @@ struct Rule {
 };
 
 struct Policy {
-  std::string name;      // qualified: "acme.payments.payments"
+  std::string name;  // qualified: "acme.payments.payments"
   std::string package;
   int resource_type = -1;  // -1: every resource type
   Algorithm algorithm = Algorithm::kDenyOverrides;

@@ -84,9 +84,10 @@ class DeclarationChecker {
         }
         auto [it, inserted] = package.imports.emplace(import.local_name(), target);
         if (!inserted && it->second != target) {
-          state_.Error(DiagCode::kDuplicateDeclaration, import.span,
-                       absl::StrCat("`", import.local_name(), "` already names package `", it->second, "`"),
-                       "give one of them a different name with `as`");
+          state_.Error(
+              DiagCode::kDuplicateDeclaration, import.span,
+              absl::StrCat("`", import.local_name(), "` already names package `", it->second, "`"),
+              "give one of them a different name with `as`");
         }
       }
     }
@@ -129,9 +130,12 @@ class DeclarationChecker {
     switch (type.kind) {
       case ast::TypeExpr::Kind::kNamed: {
         static const std::pair<const char*, TypeKind> kNames[] = {
-            {"bool", TypeKind::kBool},         {"int", TypeKind::kInt},
-            {"decimal", TypeKind::kDecimal},   {"string", TypeKind::kString},
-            {"duration", TypeKind::kDuration}, {"timestamp", TypeKind::kTimestamp},
+            {"bool", TypeKind::kBool},
+            {"int", TypeKind::kInt},
+            {"decimal", TypeKind::kDecimal},
+            {"string", TypeKind::kString},
+            {"duration", TypeKind::kDuration},
+            {"timestamp", TypeKind::kTimestamp},
             {"ip", TypeKind::kIp}};
         std::vector<std::string> names;
         for (const auto& [spelling, kind] : kNames) {
@@ -141,7 +145,8 @@ class DeclarationChecker {
         state_.Error(DiagCode::kUnknownType, type.name.span,
                      absl::StrCat("unknown type `", type.name.text, "`"),
                      DidYouMean(type.name.text, names).empty()
-                         ? "types are bool, int, decimal, string, duration, timestamp, ip, enum, set<T> or a record"
+                         ? "types are bool, int, decimal, string, duration, timestamp, ip, enum, "
+                           "set<T> or a record"
                          : DidYouMean(type.name.text, names));
         return program_.types.Error();
       }
@@ -149,10 +154,12 @@ class DeclarationChecker {
         bool element_optional = false;
         const Type* element = BuildType(*type.element, path, &element_optional);
         if (element_optional) {
-          state_.Error(DiagCode::kUnknownType, type.element->span, "set elements cannot be optional");
+          state_.Error(DiagCode::kUnknownType, type.element->span,
+                       "set elements cannot be optional");
         }
         if (element->kind == TypeKind::kSet) {
-          state_.Error(DiagCode::kUnknownType, type.element->span, "sets of sets are not supported");
+          state_.Error(DiagCode::kUnknownType, type.element->span,
+                       "sets of sets are not supported");
           return program_.types.Error();
         }
         return element->kind == TypeKind::kError ? element : program_.types.SetOf(element);
@@ -193,7 +200,8 @@ class DeclarationChecker {
         for (size_t i = 0; i < a->record->fields.size(); ++i) {
           const Field& x = a->record->fields[i];
           const Field& y = b->record->fields[i];
-          if (x.name != y.name || x.optional != y.optional || !Equivalent(x.type, y.type)) return false;
+          if (x.name != y.name || x.optional != y.optional || !Equivalent(x.type, y.type))
+            return false;
         }
         return true;
       }
@@ -204,20 +212,23 @@ class DeclarationChecker {
 
   // The schema is shared by every package of a compilation: a package may
   // declare an attribute another package declared, if the declarations agree.
-  void AddFields(RecordType* record, const std::vector<ast::FieldDecl>& fields, const std::string& path) {
+  void AddFields(RecordType* record, const std::vector<ast::FieldDecl>& fields,
+                 const std::string& path) {
     for (const ast::FieldDecl& decl : fields) {
       if (const Field* existing = record->Find(decl.name.text); existing != nullptr) {
         auto owner = field_package_.find({record, decl.name.text});
-        if (!existing->builtin && owner != field_package_.end() && owner->second != current_package_) {
+        if (!existing->builtin && owner != field_package_.end() &&
+            owner->second != current_package_) {
           bool optional = false;
-          const Type* type = BuildType(*decl.type, absl::StrCat(path, ".", decl.name.text), &optional);
+          const Type* type =
+              BuildType(*decl.type, absl::StrCat(path, ".", decl.name.text), &optional);
           if (optional == existing->optional && decl.sensitive == existing->sensitive &&
               Equivalent(type, existing->type)) {
             continue;
           }
           state_.Error(DiagCode::kDuplicateDeclaration, decl.name.span,
-                       absl::StrCat("`", path, ".", decl.name.text, "` is declared differently by package `",
-                                    owner->second, "`"),
+                       absl::StrCat("`", path, ".", decl.name.text,
+                                    "` is declared differently by package `", owner->second, "`"),
                        "packages that share a schema must declare an attribute the same way");
           continue;
         }
@@ -244,7 +255,8 @@ class DeclarationChecker {
   void BuildSchema() {
     auto* subject = const_cast<RecordType*>(program_.subject);
     auto* context = const_cast<RecordType*>(program_.context);
-    ForEachDecl(ast::Declaration::Kind::kSchema, [&](const ast::Declaration& decl, PackageInfo& package) {
+    ForEachDecl(ast::Declaration::Kind::kSchema, [&](const ast::Declaration& decl,
+                                                     PackageInfo& package) {
       current_package_ = package.name;
       schema_packages_.insert(package.name);
       for (const ast::SchemaMember& member : decl.schema->members) {
@@ -258,10 +270,11 @@ class DeclarationChecker {
           case ast::SchemaMember::Kind::kResource: {
             int index = program_.FindResourceType(member.resource_type.text);
             if (index < 0) {
-              RecordType* record = program_.types.NewRecord(absl::StrCat("resource.", member.resource_type.text));
+              RecordType* record =
+                  program_.types.NewRecord(absl::StrCat("resource.", member.resource_type.text));
               record->fields = program_.any_resource->fields;  // type, id
-              program_.resource_types.push_back(ResourceType{member.resource_type.text, record,
-                                                             member.resource_type.span});
+              program_.resource_types.push_back(
+                  ResourceType{member.resource_type.text, record, member.resource_type.span});
               index = static_cast<int>(program_.resource_types.size()) - 1;
             }
             auto* record = const_cast<RecordType*>(program_.resource_types[index].record);
@@ -279,7 +292,8 @@ class DeclarationChecker {
                              absl::StrCat("action `", action.name.text, "` is declared twice"));
                 continue;
               }
-              program_.actions.push_back(Action{action.name.text, action.sensitive, action.name.span});
+              program_.actions.push_back(
+                  Action{action.name.text, action.sensitive, action.name.span});
               action_package_.push_back(package.name);
               const_cast<EnumType*>(program_.action_enum)->members.push_back(action.name.text);
             }
@@ -291,8 +305,8 @@ class DeclarationChecker {
 
   // Gives every field reachable from a root an attribute id, depth first.
   void NumberAttributes() {
-    auto number = [&](RecordType* record, const std::string& path, AttributeId parent, int resource_type,
-                      auto& self) -> void {
+    auto number = [&](RecordType* record, const std::string& path, AttributeId parent,
+                      int resource_type, auto& self) -> void {
       for (Field& field : record->fields) {
         Attribute attribute;
         attribute.id = static_cast<AttributeId>(program_.attributes.size());
@@ -306,7 +320,8 @@ class DeclarationChecker {
         field.attribute = attribute.id;
         program_.attributes.push_back(attribute);
         if (field.type->kind == TypeKind::kRecord) {
-          self(const_cast<RecordType*>(field.type->record), attribute.path, attribute.id, resource_type, self);
+          self(const_cast<RecordType*>(field.type->record), attribute.path, attribute.id,
+               resource_type, self);
         }
       }
     };
@@ -335,7 +350,8 @@ class DeclarationChecker {
     for (const char* challenge : kBuiltinChallenges) program_.challenges.push_back(challenge);
     ForEachDecl(K::kChallenge, [&](const ast::Declaration& decl, PackageInfo&) {
       const std::string& name = decl.challenge->name.text;
-      if (std::find(program_.challenges.begin(), program_.challenges.end(), name) != program_.challenges.end()) {
+      if (std::find(program_.challenges.begin(), program_.challenges.end(), name) !=
+          program_.challenges.end()) {
         return Duplicate("challenge", decl.challenge->name);
       }
       program_.challenges.push_back(name);
@@ -345,10 +361,12 @@ class DeclarationChecker {
         if (slot.name == decl.data->name.text) return Duplicate("data", decl.data->name);
       }
       bool optional = false;
-      const Type* type = BuildType(*decl.data->type, absl::StrCat("data.", decl.data->name.text), &optional);
+      const Type* type =
+          BuildType(*decl.data->type, absl::StrCat("data.", decl.data->name.text), &optional);
       if (optional) {
-        state_.Error(DiagCode::kUnknownType, decl.data->type->span, "data cannot be optional",
-                     "data is supplied when policies load; an empty set or a default value stands for none");
+        state_.Error(
+            DiagCode::kUnknownType, decl.data->type->span, "data cannot be optional",
+            "data is supplied when policies load; an empty set or a default value stands for none");
       }
       program_.data.push_back(DataSlot{decl.data->name.text, type, decl.data->name.span});
     });
@@ -374,12 +392,14 @@ class DeclarationChecker {
     });
     ForEachDecl(K::kConst, [&](const ast::Declaration& decl, PackageInfo& package) {
       const std::string& name = decl.constant->name.text;
-      if (package.consts.contains(name) || package.defs.contains(name)) return Duplicate("const", decl.constant->name);
+      if (package.consts.contains(name) || package.defs.contains(name))
+        return Duplicate("const", decl.constant->name);
       package.consts[name] = decl.constant.get();
     });
     ForEachDecl(K::kDef, [&](const ast::Declaration& decl, PackageInfo& package) {
       const std::string& name = decl.def->name.text;
-      if (package.consts.contains(name) || package.defs.contains(name)) return Duplicate("def", decl.def->name);
+      if (package.consts.contains(name) || package.defs.contains(name))
+        return Duplicate("def", decl.def->name);
       std::set<std::string> params;
       for (const ast::Param& param : decl.def->params) {
         if (!params.insert(param.name.text).second) Duplicate("parameter", param.name);
@@ -396,7 +416,8 @@ class DeclarationChecker {
       std::vector<std::string> names;
       for (const Role& candidate : program_.roles) names.push_back(candidate.name);
       std::string help = DidYouMean(name.text, names);
-      state_.Error(DiagCode::kUnknownRole, name.span, absl::StrCat("unknown role `", name.text, "`"),
+      state_.Error(DiagCode::kUnknownRole, name.span,
+                   absl::StrCat("unknown role `", name.text, "`"),
                    help.empty() ? absl::StrCat("declare it: `role ", name.text, "`") : help);
     }
     return role;
@@ -424,8 +445,8 @@ class DeclarationChecker {
         if (color[parent] == 1) {
           in_cycle[parent] = true;
           state_.Error(DiagCode::kRoleCycle, program_.roles[role].span,
-                       absl::StrCat("roles `", program_.roles[role].name, "` and `", program_.roles[parent].name,
-                                    "` extend each other"),
+                       absl::StrCat("roles `", program_.roles[role].name, "` and `",
+                                    program_.roles[parent].name, "` extend each other"),
                        "role inheritance must not loop");
         } else if (color[parent] == 0) {
           visit(parent);
@@ -453,7 +474,8 @@ class DeclarationChecker {
       for (const ast::Identifier& name : decl.separate->roles) {
         int role = ResolveRole(name);
         if (role < 0) return;
-        if (std::find(separation.roles.begin(), separation.roles.end(), role) != separation.roles.end()) {
+        if (std::find(separation.roles.begin(), separation.roles.end(), role) !=
+            separation.roles.end()) {
           state_.Error(DiagCode::kDuplicateDeclaration, name.span,
                        absl::StrCat("role `", name.text, "` is listed twice"));
           return;
@@ -465,10 +487,11 @@ class DeclarationChecker {
     for (const Role& role : program_.roles) {
       std::vector<int> held(role.closure.begin(), role.closure.end());
       if (auto pair = SeparatedPair(held)) {
-        state_.Error(DiagCode::kRoleInheritsSeparated, role.span,
-                     absl::StrCat("role `", role.name, "` holds both `", program_.roles[pair->first].name,
-                                  "` and `", program_.roles[pair->second].name, "`, which are separated"),
-                     "separation of duties forbids one subject holding both");
+        state_.Error(
+            DiagCode::kRoleInheritsSeparated, role.span,
+            absl::StrCat("role `", role.name, "` holds both `", program_.roles[pair->first].name,
+                         "` and `", program_.roles[pair->second].name, "`, which are separated"),
+            "separation of duties forbids one subject holding both");
       }
     }
   }
@@ -500,7 +523,8 @@ class DeclarationChecker {
       profile.span = jit.name.span;
       auto repeated = [&](const char* clause, size_t count, Span span) {
         if (count > 1) {
-          state_.Error(DiagCode::kInvalidJit, span, absl::StrCat("`", clause, "` is given more than once"));
+          state_.Error(DiagCode::kInvalidJit, span,
+                       absl::StrCat("`", clause, "` is given more than once"));
         }
       };
       if (!jit.max.empty()) repeated("max", jit.max.size(), jit.max[1 % jit.max.size()].span);
@@ -518,21 +542,25 @@ class DeclarationChecker {
       }
       if (jit.grants.empty()) {
         state_.Error(DiagCode::kInvalidJit, jit.name.span,
-                     absl::StrCat("jit profile `", jit.name.text, "` grants no role"), "add `grants role NAME`");
+                     absl::StrCat("jit profile `", jit.name.text, "` grants no role"),
+                     "add `grants role NAME`");
       }
       if (auto pair = SeparatedPair(granted_closure)) {
         state_.Error(DiagCode::kJitGrantsSeparated, jit.grants.front().span,
-                     absl::StrCat("jit profile `", jit.name.text, "` grants both `", program_.roles[pair->first].name,
-                                  "` and `", program_.roles[pair->second].name, "`, which are separated"));
+                     absl::StrCat("jit profile `", jit.name.text, "` grants both `",
+                                  program_.roles[pair->first].name, "` and `",
+                                  program_.roles[pair->second].name, "`, which are separated"));
       }
       if (!jit.max.empty()) {
         profile.max_millis = jit.max[0].millis;
         if (jit.max[0].millis <= 0) {
-          state_.Error(DiagCode::kInvalidJit, jit.max[0].span, "the maximum duration must be positive");
-        } else if (jit.max[0].millis > 30LL * 24 * 3600 * 1000) {
           state_.Error(DiagCode::kInvalidJit, jit.max[0].span,
-                       absl::StrCat("`max ", jit.max[0].text, "` is longer than 30 days"),
-                       "just-in-time elevation is for short windows; grant a role for standing access");
+                       "the maximum duration must be positive");
+        } else if (jit.max[0].millis > 30LL * 24 * 3600 * 1000) {
+          state_.Error(
+              DiagCode::kInvalidJit, jit.max[0].span,
+              absl::StrCat("`max ", jit.max[0].text, "` is longer than 30 days"),
+              "just-in-time elevation is for short windows; grant a role for standing access");
         }
       }
       if (!jit.approvals.empty()) {
@@ -546,9 +574,11 @@ class DeclarationChecker {
       for (const auto& requires_clause : jit.requires_) {
         for (const ast::Identifier& item : requires_clause.items) {
           bool known = false;
-          for (const char* requirement : kJitRequirements) known = known || item.text == requirement;
+          for (const char* requirement : kJitRequirements)
+            known = known || item.text == requirement;
           if (!known) {
-            state_.Error(DiagCode::kInvalidJit, item.span, absl::StrCat("unknown requirement `", item.text, "`"),
+            state_.Error(DiagCode::kInvalidJit, item.span,
+                         absl::StrCat("unknown requirement `", item.text, "`"),
                          "jit profiles can require mfa, reason and ticket");
             continue;
           }
@@ -562,49 +592,54 @@ class DeclarationChecker {
   // ---------------------------------------------------------------- risk and limits
 
   void CheckRiskAndLimits() {
-    ForEachDecl(ast::Declaration::Kind::kRisk, [&](const ast::Declaration& decl, PackageInfo& package) {
-      RiskScore* risk = nullptr;
-      for (RiskScore& candidate : program_.risks) {
-        if (candidate.name == decl.risk->name.text && candidate.span.begin == decl.risk->name.span.begin &&
-            candidate.span.file == decl.risk->name.span.file) {
-          risk = &candidate;
-        }
-      }
-      if (risk == nullptr) return;
-      for (const ast::RiskFactor& factor : decl.risk->factors) {
-        Scope scope;
-        scope.package = &package;
-        RiskFactor checked;
-        checked.points = factor.points;
-        checked.span = factor.span;
-        checked.condition = internal::CheckCondition(state_, *factor.condition, scope);
-        risk->factors.push_back(std::move(checked));
-      }
-    });
-    ForEachDecl(ast::Declaration::Kind::kLimit, [&](const ast::Declaration& decl, PackageInfo& package) {
-      RateLimit* limit = nullptr;
-      for (RateLimit& candidate : program_.limits) {
-        if (candidate.name == decl.limit->name.text && candidate.span.begin == decl.limit->name.span.begin &&
-            candidate.span.file == decl.limit->name.span.file) {
-          limit = &candidate;
-        }
-      }
-      if (limit == nullptr) return;
-      if (decl.limit->count <= 0 || decl.limit->window_millis <= 0) {
-        state_.Error(DiagCode::kInvalidLiteral, decl.limit->name.span,
-                     "a limit needs a positive count and a positive window");
-      }
-      for (const auto& key : decl.limit->keys) {
-        Scope scope;
-        scope.package = &package;
-        auto checked = internal::CheckExpr(state_, *key, scope, {}, nullptr);
-        if (checked->type->kind == TypeKind::kRecord || checked->type->kind == TypeKind::kSet) {
-          state_.Error(DiagCode::kTypeMismatch, key->span,
-                       absl::StrCat("a limit key must be a single value, found `", TypeName(checked->type), "`"));
-        }
-        limit->keys.push_back(std::move(checked));
-      }
-    });
+    ForEachDecl(ast::Declaration::Kind::kRisk,
+                [&](const ast::Declaration& decl, PackageInfo& package) {
+                  RiskScore* risk = nullptr;
+                  for (RiskScore& candidate : program_.risks) {
+                    if (candidate.name == decl.risk->name.text &&
+                        candidate.span.begin == decl.risk->name.span.begin &&
+                        candidate.span.file == decl.risk->name.span.file) {
+                      risk = &candidate;
+                    }
+                  }
+                  if (risk == nullptr) return;
+                  for (const ast::RiskFactor& factor : decl.risk->factors) {
+                    Scope scope;
+                    scope.package = &package;
+                    RiskFactor checked;
+                    checked.points = factor.points;
+                    checked.span = factor.span;
+                    checked.condition = internal::CheckCondition(state_, *factor.condition, scope);
+                    risk->factors.push_back(std::move(checked));
+                  }
+                });
+    ForEachDecl(
+        ast::Declaration::Kind::kLimit, [&](const ast::Declaration& decl, PackageInfo& package) {
+          RateLimit* limit = nullptr;
+          for (RateLimit& candidate : program_.limits) {
+            if (candidate.name == decl.limit->name.text &&
+                candidate.span.begin == decl.limit->name.span.begin &&
+                candidate.span.file == decl.limit->name.span.file) {
+              limit = &candidate;
+            }
+          }
+          if (limit == nullptr) return;
+          if (decl.limit->count <= 0 || decl.limit->window_millis <= 0) {
+            state_.Error(DiagCode::kInvalidLiteral, decl.limit->name.span,
+                         "a limit needs a positive count and a positive window");
+          }
+          for (const auto& key : decl.limit->keys) {
+            Scope scope;
+            scope.package = &package;
+            auto checked = internal::CheckExpr(state_, *key, scope, {}, nullptr);
+            if (checked->type->kind == TypeKind::kRecord || checked->type->kind == TypeKind::kSet) {
+              state_.Error(DiagCode::kTypeMismatch, key->span,
+                           absl::StrCat("a limit key must be a single value, found `",
+                                        TypeName(checked->type), "`"));
+            }
+            limit->keys.push_back(std::move(checked));
+          }
+        });
   }
 
   // ---------------------------------------------------------------- policies
@@ -642,7 +677,8 @@ class DeclarationChecker {
         std::string help = DidYouMean(decl.resource_type.text, names);
         state_.Error(DiagCode::kUnknownResourceType, decl.resource_type.span,
                      absl::StrCat("unknown resource type `", decl.resource_type.text, "`"),
-                     help.empty() ? absl::StrCat("declare it in a schema: `resource ", decl.resource_type.text, " { … }`")
+                     help.empty() ? absl::StrCat("declare it in a schema: `resource ",
+                                                 decl.resource_type.text, " { … }`")
                                   : help);
         return -1;
       }
@@ -673,9 +709,10 @@ class DeclarationChecker {
       if (std::find(program_.challenges.begin(), program_.challenges.end(), rule.challenge) ==
           program_.challenges.end()) {
         std::string help = DidYouMean(rule.challenge, program_.challenges);
-        state_.Error(DiagCode::kUnknownChallenge, decl.challenge.span,
-                     absl::StrCat("unknown challenge `", rule.challenge, "`"),
-                     help.empty() ? absl::StrCat("declare it: `challenge ", rule.challenge, "`") : help);
+        state_.Error(
+            DiagCode::kUnknownChallenge, decl.challenge.span,
+            absl::StrCat("unknown challenge `", rule.challenge, "`"),
+            help.empty() ? absl::StrCat("declare it: `challenge ", rule.challenge, "`") : help);
       }
     }
     rule.any_action = decl.any_action;
@@ -685,8 +722,11 @@ class DeclarationChecker {
         std::vector<std::string> names;
         for (const Action& candidate : program_.actions) names.push_back(candidate.name);
         std::string help = DidYouMean(action.text, names);
-        state_.Error(DiagCode::kUnknownAction, action.span, absl::StrCat("unknown action `", action.text, "`"),
-                     help.empty() ? absl::StrCat("declare it in the schema: `actions { ", action.text, " }`") : help);
+        state_.Error(DiagCode::kUnknownAction, action.span,
+                     absl::StrCat("unknown action `", action.text, "`"),
+                     help.empty()
+                         ? absl::StrCat("declare it in the schema: `actions { ", action.text, " }`")
+                         : help);
         continue;
       }
       if (std::find(rule.actions.begin(), rule.actions.end(), index) != rule.actions.end()) {
@@ -699,7 +739,8 @@ class DeclarationChecker {
     Scope scope;
     scope.package = &package;
     scope.resource_type = resource_type;
-    if (decl.condition != nullptr) rule.condition = internal::CheckCondition(state_, *decl.condition, scope);
+    if (decl.condition != nullptr)
+      rule.condition = internal::CheckCondition(state_, *decl.condition, scope);
     for (const ast::RuleExtra& extra : decl.extras) {
       RuleExtra checked;
       checked.is_obligation = extra.is_obligation;
@@ -709,7 +750,8 @@ class DeclarationChecker {
         if (!keys.insert(arg.key.text).second) Duplicate("argument", arg.key);
         auto value = internal::CheckExpr(state_, *arg.value, scope, {}, nullptr);
         if (value->type->kind == TypeKind::kRecord) {
-          state_.Error(DiagCode::kTypeMismatch, arg.value->span, "obligation and advice values cannot be records");
+          state_.Error(DiagCode::kTypeMismatch, arg.value->span,
+                       "obligation and advice values cannot be records");
         }
         checked.args.emplace_back(arg.key.text, std::move(value));
       }
@@ -751,16 +793,19 @@ class DeclarationChecker {
   void CheckPolicies() {
     std::vector<std::pair<int, const ast::QualifiedName*>> uses;
     std::map<int, PackageInfo*> set_package;
-    ForEachDecl(ast::Declaration::Kind::kPolicy, [&](const ast::Declaration& decl, PackageInfo& package) {
-      CheckPolicy(*decl.policy, package);
-    });
-    ForEachDecl(ast::Declaration::Kind::kPolicySet, [&](const ast::Declaration& decl, PackageInfo& package) {
-      size_t before = uses.size();
-      size_t sets_before = program_.policy_sets.size();
-      CheckPolicySet(*decl.policy_set, package, &uses);
-      for (size_t i = sets_before; i < program_.policy_sets.size(); ++i) set_package[static_cast<int>(i)] = &package;
-      (void)before;
-    });
+    ForEachDecl(ast::Declaration::Kind::kPolicy,
+                [&](const ast::Declaration& decl, PackageInfo& package) {
+                  CheckPolicy(*decl.policy, package);
+                });
+    ForEachDecl(ast::Declaration::Kind::kPolicySet,
+                [&](const ast::Declaration& decl, PackageInfo& package) {
+                  size_t before = uses.size();
+                  size_t sets_before = program_.policy_sets.size();
+                  CheckPolicySet(*decl.policy_set, package, &uses);
+                  for (size_t i = sets_before; i < program_.policy_sets.size(); ++i)
+                    set_package[static_cast<int>(i)] = &package;
+                  (void)before;
+                });
     // `use NAME` / `use pkg.NAME`.
     for (const auto& [set_index, name] : uses) {
       PackageInfo* package = set_package.at(set_index);
@@ -801,60 +846,67 @@ class DeclarationChecker {
         }
       }
       if (cycle) {
-        state_.Error(DiagCode::kRecursiveDefinition, program_.policy_sets[start].span,
-                     absl::StrCat("policy set `", program_.policy_sets[start].name, "` contains itself"));
+        state_.Error(
+            DiagCode::kRecursiveDefinition, program_.policy_sets[start].span,
+            absl::StrCat("policy set `", program_.policy_sets[start].name, "` contains itself"));
       }
     }
     for (size_t i = 0; i < program_.policies.size(); ++i) {
       int index = static_cast<int>(i);
-      if (!nested_policies_.contains(index) && !used_policies_.contains(index)) program_.roots.push_back({false, index});
+      if (!nested_policies_.contains(index) && !used_policies_.contains(index))
+        program_.roots.push_back({false, index});
     }
     for (size_t i = 0; i < program_.policy_sets.size(); ++i) {
       int index = static_cast<int>(i);
-      if (!nested_sets_.contains(index) && !used_sets_.contains(index)) program_.roots.push_back({true, index});
+      if (!nested_sets_.contains(index) && !used_sets_.contains(index))
+        program_.roots.push_back({true, index});
     }
   }
 
   // ---------------------------------------------------------------- tests
 
   void CheckTests() {
-    ForEachDecl(ast::Declaration::Kind::kTest, [&](const ast::Declaration& decl, PackageInfo& package) {
-      const ast::TestDecl& test = *decl.test;
-      TestCase checked;
-      checked.name = test.name;
-      checked.package = package.name;
-      checked.source = &test;
-      checked.expect = test.expect;
-      checked.span = test.name_span;
-      if (test.expect == ast::Outcome::kStepUp) {
-        checked.challenge = test.challenge.text;
-        if (std::find(program_.challenges.begin(), program_.challenges.end(), checked.challenge) ==
-            program_.challenges.end()) {
-          state_.Error(DiagCode::kUnknownChallenge, test.challenge.span,
-                       absl::StrCat("unknown challenge `", checked.challenge, "`"));
-        }
-      }
-      for (const ast::Identifier& rule_name : test.by_rules) {
-        auto found = FindRule(package, rule_name.text);
-        if (!found) {
-          state_.Error(DiagCode::kUnknownRule, rule_name.span,
-                       absl::StrCat("no rule `", rule_name.text, "` in package `", package.name, "`"),
-                       DidYouMean(rule_name.text, RuleNames(package)));
-          continue;
-        }
-        checked.by_rules.push_back(*found);
-      }
-      ValidateRequest(test.given, schema_packages_.contains(package.name));
-      if (test.data) ValidateData(*test.data);
-      program_.tests.push_back(std::move(checked));
-    });
+    ForEachDecl(
+        ast::Declaration::Kind::kTest, [&](const ast::Declaration& decl, PackageInfo& package) {
+          const ast::TestDecl& test = *decl.test;
+          TestCase checked;
+          checked.name = test.name;
+          checked.package = package.name;
+          checked.source = &test;
+          checked.expect = test.expect;
+          checked.span = test.name_span;
+          if (test.expect == ast::Outcome::kStepUp) {
+            checked.challenge = test.challenge.text;
+            if (std::find(program_.challenges.begin(), program_.challenges.end(),
+                          checked.challenge) == program_.challenges.end()) {
+              state_.Error(DiagCode::kUnknownChallenge, test.challenge.span,
+                           absl::StrCat("unknown challenge `", checked.challenge, "`"));
+            }
+          }
+          for (const ast::Identifier& rule_name : test.by_rules) {
+            auto found = FindRule(package, rule_name.text);
+            if (!found) {
+              state_.Error(
+                  DiagCode::kUnknownRule, rule_name.span,
+                  absl::StrCat("no rule `", rule_name.text, "` in package `", package.name, "`"),
+                  DidYouMean(rule_name.text, RuleNames(package)));
+              continue;
+            }
+            checked.by_rules.push_back(*found);
+          }
+          ValidateRequest(test.given, schema_packages_.contains(package.name));
+          if (test.data) ValidateData(*test.data);
+          program_.tests.push_back(std::move(checked));
+        });
   }
 
-  std::optional<std::pair<int, int>> FindRule(const PackageInfo& package, const std::string& name) const {
+  std::optional<std::pair<int, int>> FindRule(const PackageInfo& package,
+                                              const std::string& name) const {
     for (size_t p = 0; p < program_.policies.size(); ++p) {
       if (program_.policies[p].package != package.name) continue;
       for (size_t r = 0; r < program_.policies[p].rules.size(); ++r) {
-        if (program_.policies[p].rules[r].name == name) return std::make_pair(static_cast<int>(p), static_cast<int>(r));
+        if (program_.policies[p].rules[r].name == name)
+          return std::make_pair(static_cast<int>(p), static_cast<int>(r));
       }
     }
     return std::nullopt;
@@ -909,19 +961,24 @@ class DeclarationChecker {
       } else if (key == "limits") {
         ValidateLimitCounts(member.value);
       } else {
-        RequestError(member.key.span, absl::StrCat("a request has no part `", key, "`"),
-                     "a test request has subject, action, resource, context, and optionally jit and limits");
+        RequestError(
+            member.key.span, absl::StrCat("a request has no part `", key, "`"),
+            "a test request has subject, action, resource, context, and optionally jit and limits");
       }
     }
-    if (Member(given, "action") == nullptr) RequestError(given.span, "the request names no `action`");
-    if (Member(given, "resource") == nullptr) RequestError(given.span, "the request has no `resource`");
+    if (Member(given, "action") == nullptr)
+      RequestError(given.span, "the request names no `action`");
+    if (Member(given, "resource") == nullptr)
+      RequestError(given.span, "the request has no `resource`");
   }
 
   void ValidateJitGrants(const ast::JsonValue& value) {
-    if (value.kind != ast::JsonValue::Kind::kArray) return RequestError(value.span, "`jit` must be an array of profile names");
+    if (value.kind != ast::JsonValue::Kind::kArray)
+      return RequestError(value.span, "`jit` must be an array of profile names");
     for (const ast::JsonValue& item : value.items) {
       bool known = false;
-      for (const JitProfile& profile : program_.jit_profiles) known = known || profile.name == item.text;
+      for (const JitProfile& profile : program_.jit_profiles)
+        known = known || profile.name == item.text;
       if (item.kind != ast::JsonValue::Kind::kString || !known) {
         RequestError(item.span, absl::StrCat("`", item.text, "` is not a jit profile"));
       }
@@ -935,7 +992,9 @@ class DeclarationChecker {
     for (const auto& member : value.members) {
       bool known = false;
       for (const RateLimit& limit : program_.limits) known = known || limit.name == member.key.text;
-      if (!known) RequestError(member.key.span, absl::StrCat("no limit named `", member.key.text, "` is declared"));
+      if (!known)
+        RequestError(member.key.span,
+                     absl::StrCat("no limit named `", member.key.text, "` is declared"));
       if (member.value.kind != ast::JsonValue::Kind::kInt || member.value.int_value < 0) {
         RequestError(member.value.span, "a limit count must be a non-negative integer");
       }
@@ -960,13 +1019,15 @@ class DeclarationChecker {
     if (index < 0) {
       std::vector<std::string> names;
       for (const ResourceType& candidate : program_.resource_types) names.push_back(candidate.name);
-      RequestError(type->span, absl::StrCat("unknown resource type `", type->text, "`"), DidYouMean(type->text, names));
+      RequestError(type->span, absl::StrCat("unknown resource type `", type->text, "`"),
+                   DidYouMean(type->text, names));
       return;
     }
     ValidateRecord(value, *program_.resource_types[index].record, "resource");
   }
 
-  void ValidateRecord(const ast::JsonValue& value, const RecordType& record, const std::string& path) {
+  void ValidateRecord(const ast::JsonValue& value, const RecordType& record,
+                      const std::string& path) {
     if (value.kind != ast::JsonValue::Kind::kObject) {
       RequestError(value.span, absl::StrCat("`", path, "` must be an object"));
       return;
@@ -981,7 +1042,8 @@ class DeclarationChecker {
       if (field == nullptr) {
         std::vector<std::string> names;
         for (const Field& candidate : record.fields) names.push_back(candidate.name);
-        RequestError(member.key.span, absl::StrCat("`", path, "` has no attribute `", member.key.text, "`"),
+        RequestError(member.key.span,
+                     absl::StrCat("`", path, "` has no attribute `", member.key.text, "`"),
                      DidYouMean(member.key.text, names));
         continue;
       }
@@ -1020,7 +1082,8 @@ class DeclarationChecker {
       case TypeKind::kTimestamp: {
         absl::Time time;
         std::string error;
-        if (value.kind != Kind::kString || !absl::ParseTime(absl::RFC3339_full, value.text, &time, &error)) {
+        if (value.kind != Kind::kString ||
+            !absl::ParseTime(absl::RFC3339_full, value.text, &time, &error)) {
           mismatch("an RFC 3339 timestamp string such as \"2026-01-31T09:00:00Z\"");
         }
         return;
@@ -1039,7 +1102,8 @@ class DeclarationChecker {
       case TypeKind::kSet:
         if (value.kind != Kind::kArray) return mismatch("an array");
         for (const ast::JsonValue& item : value.items) {
-          if (type->element != nullptr) ValidateValue(item, type->element, absl::StrCat(path, "[]"));
+          if (type->element != nullptr)
+            ValidateValue(item, type->element, absl::StrCat(path, "[]"));
         }
         return;
       case TypeKind::kRecord:
@@ -1057,7 +1121,8 @@ class DeclarationChecker {
       if (slot == nullptr) {
         std::vector<std::string> names;
         for (const DataSlot& candidate : program_.data) names.push_back(candidate.name);
-        RequestError(member.key.span, absl::StrCat("no data named `", member.key.text, "` is declared"),
+        RequestError(member.key.span,
+                     absl::StrCat("no data named `", member.key.text, "` is declared"),
                      DidYouMean(member.key.text, names));
         continue;
       }
@@ -1106,8 +1171,8 @@ std::string ClosestName(const std::string& name, const std::vector<std::string>&
   return best;
 }
 
-std::unique_ptr<CheckedProgram> Check(const std::vector<const ast::File*>& files, const SourceManager& sources,
-                                      DiagnosticSink& sink) {
+std::unique_ptr<CheckedProgram> Check(const std::vector<const ast::File*>& files,
+                                      const SourceManager& sources, DiagnosticSink& sink) {
   auto program = std::make_unique<CheckedProgram>();
   size_t errors_before = sink.error_count();
   CheckerState state(*program, sources, sink);

@@ -41,12 +41,17 @@ bool DiagnosticSink::Saturated(FileId file) const {
 }
 
 void DiagnosticSink::Add(Diagnostic diagnostic) {
+  std::string key =
+      absl::StrCat(diagnostic.span.file, ":", diagnostic.span.begin, ":", diagnostic.span.end, ":",
+                   static_cast<int>(diagnostic.code), ":", diagnostic.message);
+  if (!seen_.insert(std::move(key)).second) return;
   size_t& count = per_file_[diagnostic.span.file];
   if (count > options_.max_per_file) return;
   if (count == options_.max_per_file) {
     ++count;
     diagnostics_.push_back(Diagnostic{
-        DiagCode::kTooManyDiagnostics, Severity::kNote, Span{diagnostic.span.file, UINT32_MAX, UINT32_MAX},
+        DiagCode::kTooManyDiagnostics, Severity::kNote,
+        Span{diagnostic.span.file, UINT32_MAX, UINT32_MAX},
         absl::StrCat("stopped after ", options_.max_per_file, " diagnostics in this file"),
         "fix the ones shown and run again"});
     return;
@@ -65,9 +70,10 @@ std::vector<Diagnostic> DiagnosticSink::Sorted() const {
   };
   std::stable_sort(sorted.begin(), sorted.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
-  sorted.erase(std::unique(sorted.begin(), sorted.end(),
-                           [&](const Diagnostic& a, const Diagnostic& b) { return key(a) == key(b); }),
-               sorted.end());
+  sorted.erase(
+      std::unique(sorted.begin(), sorted.end(),
+                  [&](const Diagnostic& a, const Diagnostic& b) { return key(a) == key(b); }),
+      sorted.end());
   return sorted;
 }
 
@@ -81,8 +87,8 @@ std::string RenderText(const Diagnostic& d, const SourceManager& sources) {
   }
   const SourceFile& file = sources.file(d.span.file);
   if (d.span.begin == UINT32_MAX) {  // a file-level note
-    absl::StrAppend(&out, file.path(), ": ", SeverityName(d.severity), "[", info.code, "]: ",
-                    d.message, "\n");
+    absl::StrAppend(&out, file.path(), ": ", SeverityName(d.severity), "[", info.code,
+                    "]: ", d.message, "\n");
     if (!d.help.empty()) absl::StrAppend(&out, "  = help: ", d.help, "\n");
     return out;
   }

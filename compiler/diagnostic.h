@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "compiler/diagnostic_codes.h"
 #include "compiler/source.h"
 
@@ -29,9 +30,9 @@ enum class DiagCode {
 
 struct DiagCodeInfo {
   DiagCode id;
-  const char* code;  // "E0102"
-  Severity severity;      // default severity
-  const char* slug;  // "unknown-name"
+  const char* code;   // "E0102"
+  Severity severity;  // default severity
+  const char* slug;   // "unknown-name"
   const char* summary;
 };
 const DiagCodeInfo& Info(DiagCode code);
@@ -71,6 +72,9 @@ class DiagnosticSink {
   DiagnosticOptions options_;
   std::vector<Diagnostic> diagnostics_;
   absl::flat_hash_map<FileId, size_t> per_file_;
+  // (file, begin, end, code, message) of every diagnostic kept, so a repeat
+  // neither shows twice nor uses up the file's cap.
+  absl::flat_hash_set<std::string> seen_;
   size_t error_count_ = 0;
   size_t warning_count_ = 0;
 };

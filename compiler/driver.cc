@@ -50,7 +50,8 @@ class Driver {
 
   void AddSource(std::string path, std::string text) {
     FileId id = compilation_->sources.Add(std::move(path), std::move(text));
-    compilation_->files.push_back(ParseFile(compilation_->sources, id, compilation_->diagnostics, options_.parser));
+    compilation_->files.push_back(
+        ParseFile(compilation_->sources, id, compilation_->diagnostics, options_.parser));
   }
 
   std::unique_ptr<Compilation> Finish() {
@@ -67,7 +68,8 @@ class Driver {
     if (total_rules > options_.max_total_rules) {
       compilation_->diagnostics.Report(
           DiagCode::kLimitExceeded, Span{},
-          absl::StrCat("the policies declare ", total_rules, " rules; the limit is ", options_.max_total_rules));
+          absl::StrCat("the policies declare ", total_rules, " rules; the limit is ",
+                       options_.max_total_rules));
       return std::move(compilation_);
     }
     // Files that failed to parse would leave holes in name resolution and
@@ -94,7 +96,8 @@ class Driver {
       for (size_t i = 0; i < compilation_->files.size(); ++i) {
         if (compilation_->files[i] == nullptr) continue;
         std::vector<std::string> wanted;
-        for (const auto& import : compilation_->files[i]->imports) wanted.push_back(import.package.ToString());
+        for (const auto& import : compilation_->files[i]->imports)
+          wanted.push_back(import.package.ToString());
         for (const std::string& package : wanted) {
           if (declared.contains(package) || package.rfind("std.", 0) != 0) continue;
           if (!attempted.insert(package).second) continue;
@@ -119,14 +122,17 @@ absl::StatusOr<std::vector<std::string>> CollectWardenFiles(const std::vector<st
   for (const std::string& path : paths) {
     std::error_code error;
     auto status = fs::status(path, error);
-    if (error || !fs::exists(status)) return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+    if (error || !fs::exists(status))
+      return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
     if (fs::is_directory(status)) {
       std::vector<std::string> found;
-      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, error);
+      fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied,
+                                          error);
       if (error) return absl::PermissionDeniedError(absl::StrCat(path, ": ", error.message()));
       for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
         if (error) return absl::PermissionDeniedError(absl::StrCat(path, ": ", error.message()));
-        if (it->is_regular_file() && it->path().extension() == ".warden") found.push_back(it->path().string());
+        if (it->is_regular_file() && it->path().extension() == ".warden")
+          found.push_back(it->path().string());
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());

@@ -57,7 +57,8 @@ const char* SecretKind(const std::string& text) {
   };
   static const std::vector<std::unique_ptr<RE2>>* const kCompiled = [] {
     auto* compiled = new std::vector<std::unique_ptr<RE2>>();
-    for (const Pattern& pattern : kPatterns) compiled->push_back(std::make_unique<RE2>(pattern.regex));
+    for (const Pattern& pattern : kPatterns)
+      compiled->push_back(std::make_unique<RE2>(pattern.regex));
     return compiled;
   }();
   for (size_t i = 0; i < std::size(kPatterns); ++i) {
@@ -72,8 +73,10 @@ const char* SecretKind(const std::string& text) {
 void LintSecretsIn(const ast::Expr& expr, DiagnosticSink& sink) {
   if (expr.kind == ast::ExprKind::kString) {
     if (const char* kind = SecretKind(expr.text)) {
-      sink.Report(DiagCode::kSecretLiteral, expr.span, absl::StrCat("this string looks like ", kind),
-                  "never put credentials in policies; supply them through `data` or the server's configuration");
+      sink.Report(DiagCode::kSecretLiteral, expr.span,
+                  absl::StrCat("this string looks like ", kind),
+                  "never put credentials in policies; supply them through `data` or the server's "
+                  "configuration");
     }
   }
   for (const auto& arg : expr.args) LintSecretsIn(*arg, sink);
@@ -97,14 +100,23 @@ void LintSecrets(const std::vector<const ast::File*>& files, DiagnosticSink& sin
         }
       };
       switch (decl.kind) {
-        case ast::Declaration::Kind::kPolicy: rules(*decl.policy); break;
-        case ast::Declaration::Kind::kPolicySet: sets(*decl.policy_set); break;
-        case ast::Declaration::Kind::kConst: LintSecretsIn(*decl.constant->value, sink); break;
-        case ast::Declaration::Kind::kDef: LintSecretsIn(*decl.def->body, sink); break;
+        case ast::Declaration::Kind::kPolicy:
+          rules(*decl.policy);
+          break;
+        case ast::Declaration::Kind::kPolicySet:
+          sets(*decl.policy_set);
+          break;
+        case ast::Declaration::Kind::kConst:
+          LintSecretsIn(*decl.constant->value, sink);
+          break;
+        case ast::Declaration::Kind::kDef:
+          LintSecretsIn(*decl.def->body, sink);
+          break;
         case ast::Declaration::Kind::kRisk:
           for (const auto& factor : decl.risk->factors) LintSecretsIn(*factor.condition, sink);
           break;
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -116,13 +128,15 @@ void LintConstantRules(const CheckedProgram& program, DiagnosticSink& sink) {
   for (const Policy& policy : program.policies) {
     for (const Rule& rule : policy.rules) {
       if (IsConstantBool(rule.condition.get(), false)) {
-        sink.Report(DiagCode::kRuleNeverFires, rule.span,
-                    absl::StrCat("rule `", rule.name, "` can never fire: its condition is always false"),
-                    "fix the condition or remove the rule");
+        sink.Report(
+            DiagCode::kRuleNeverFires, rule.span,
+            absl::StrCat("rule `", rule.name, "` can never fire: its condition is always false"),
+            "fix the condition or remove the rule");
       } else if (IsConstantBool(rule.condition.get(), true)) {
-        sink.Report(DiagCode::kRuleAlwaysFires, rule.span,
-                    absl::StrCat("rule `", rule.name, "` always fires: its condition is always true"),
-                    "drop the `if` to say so, or fix the condition");
+        sink.Report(
+            DiagCode::kRuleAlwaysFires, rule.span,
+            absl::StrCat("rule `", rule.name, "` always fires: its condition is always true"),
+            "drop the `if` to say so, or fix the condition");
       } else if (rule.condition == nullptr && rule.effect == Effect::kPermit && rule.any_action) {
         sink.Report(DiagCode::kRuleAlwaysFires, rule.span,
                     absl::StrCat("rule `", rule.name, "` permits every action on every request"),
@@ -136,15 +150,16 @@ void LintConstantRules(const CheckedProgram& program, DiagnosticSink& sink) {
 
 bool SameExpr(const CExpr& a, const CExpr& b) {
   if (a.kind != b.kind || a.op != b.op || a.builtin != b.builtin || a.attribute != b.attribute ||
-      a.index != b.index || a.limit_field != b.limit_field || a.role != b.role || a.text != b.text ||
-      a.args.size() != b.args.size()) {
+      a.index != b.index || a.limit_field != b.limit_field || a.role != b.role ||
+      a.text != b.text || a.args.size() != b.args.size()) {
     return false;
   }
   if (a.kind == CExprKind::kConstant) {
     const Value& x = a.value;
     const Value& y = b.value;
     if (x.kind != y.kind || x.bool_value != y.bool_value || x.int_value != y.int_value ||
-        x.string_value != y.string_value || !(x.ip == y.ip) || x.elements.size() != y.elements.size()) {
+        x.string_value != y.string_value || !(x.ip == y.ip) ||
+        x.elements.size() != y.elements.size()) {
       return false;
     }
   }
@@ -158,7 +173,8 @@ bool CoversActions(const Rule& earlier, const Rule& later) {
   if (earlier.any_action) return true;
   if (later.any_action) return false;
   return std::all_of(later.actions.begin(), later.actions.end(), [&](int action) {
-    return std::find(earlier.actions.begin(), earlier.actions.end(), action) != earlier.actions.end();
+    return std::find(earlier.actions.begin(), earlier.actions.end(), action) !=
+           earlier.actions.end();
   });
 }
 
@@ -169,7 +185,8 @@ void LintShadowedRules(const CheckedProgram& program, DiagnosticSink& sink) {
       const Rule& later = policy.rules[j];
       for (size_t i = 0; i < j; ++i) {
         const Rule& earlier = policy.rules[i];
-        bool unconditional = earlier.condition == nullptr || IsConstantBool(earlier.condition.get(), true);
+        bool unconditional =
+            earlier.condition == nullptr || IsConstantBool(earlier.condition.get(), true);
         bool same = earlier.condition != nullptr && later.condition != nullptr &&
                     SameExpr(*earlier.condition, *later.condition);
         if (CoversActions(earlier, later) && (unconditional || same)) {
@@ -199,7 +216,8 @@ void LintBypassableDenies(const CheckedProgram& program, DiagnosticSink& sink) {
       sink.Report(DiagCode::kDenyBypassable, rule.span,
                   absl::StrCat("rule `", rule.name, "` does not fire when `", paths.front(),
                                "` is absent, so a caller can skip it by leaving it out"),
-                  "write `not (X has attr) or …` to fire when it is missing, or make the attribute required");
+                  "write `not (X has attr) or …` to fire when it is missing, or make the attribute "
+                  "required");
     }
   }
 }
@@ -223,8 +241,8 @@ void LintWeakSensitivePermits(const CheckedProgram& program, DiagnosticSink& sin
       if (rule.effect != Effect::kPermit) continue;
       std::string sensitive;
       for (size_t a = 0; a < program.actions.size(); ++a) {
-        bool covered = rule.any_action ||
-                       std::find(rule.actions.begin(), rule.actions.end(), static_cast<int>(a)) != rule.actions.end();
+        bool covered = rule.any_action || std::find(rule.actions.begin(), rule.actions.end(),
+                                                    static_cast<int>(a)) != rule.actions.end();
         if (covered && program.actions[a].sensitive) {
           sensitive = program.actions[a].name;
           break;

@@ -130,8 +130,7 @@ class DiagnosticListener : public antlr4::BaseErrorListener {
       // Soft keywords make long lists; a name covers them.
       if (!names.empty() && names.size() <= 8) {
         help = absl::StrCat("expected ", absl::StrJoin(names, ", "));
-      } else if (names.size() > 8 &&
-                 expected.contains(static_cast<ssize_t>(WardenLexer::ID))) {
+      } else if (names.size() > 8 && expected.contains(static_cast<ssize_t>(WardenLexer::ID))) {
         help = "expected a name or an expression here";
       }
     }
@@ -175,7 +174,8 @@ class DepthGuard : public antlr4::tree::ParseTreeListener {
 // (bad escapes, overflow) are reported and the literal gets a zero value.
 class AstBuilder {
  public:
-  AstBuilder(FileId file, const OffsetMap& offsets, DiagnosticSink& sink, const ParserOptions& options)
+  AstBuilder(FileId file, const OffsetMap& offsets, DiagnosticSink& sink,
+             const ParserOptions& options)
       : file_(file), offsets_(offsets), sink_(sink), options_(options) {}
 
   std::unique_ptr<ast::File> Build(WardenParser::FileContext* ctx) {
@@ -346,9 +346,9 @@ class AstBuilder {
 
   static ast::BinaryOp OpFromText(const std::string& text) {
     static const std::pair<const char*, ast::BinaryOp> kOps[] = {
-        {"==", ast::BinaryOp::kEq}, {"!=", ast::BinaryOp::kNe},  {"<", ast::BinaryOp::kLt},
-        {"<=", ast::BinaryOp::kLe}, {">", ast::BinaryOp::kGt},   {">=", ast::BinaryOp::kGe},
-        {"+", ast::BinaryOp::kAdd}, {"-", ast::BinaryOp::kSub},  {"*", ast::BinaryOp::kMul},
+        {"==", ast::BinaryOp::kEq}, {"!=", ast::BinaryOp::kNe}, {"<", ast::BinaryOp::kLt},
+        {"<=", ast::BinaryOp::kLe}, {">", ast::BinaryOp::kGt},  {">=", ast::BinaryOp::kGe},
+        {"+", ast::BinaryOp::kAdd}, {"-", ast::BinaryOp::kSub}, {"*", ast::BinaryOp::kMul},
         {"/", ast::BinaryOp::kDiv}, {"%", ast::BinaryOp::kMod},
     };
     for (const auto& [spelling, op] : kOps) {
@@ -364,10 +364,10 @@ class AstBuilder {
     if (too_deep_) return Make(ast::ExprKind::kBool, ctx);
     if (++depth_ > MaxTreeDepth()) {
       too_deep_ = true;
-      sink_.Report(DiagCode::kNestingTooDeep, SpanOf(ctx->getStart()),
-                   absl::StrCat("this expression nests more than ", MaxTreeDepth(),
-                                " operators deep"),
-                   "split long chains with `def` helpers");
+      sink_.Report(
+          DiagCode::kNestingTooDeep, SpanOf(ctx->getStart()),
+          absl::StrCat("this expression nests more than ", MaxTreeDepth(), " operators deep"),
+          "split long chains with `def` helpers");
       --depth_;
       return Make(ast::ExprKind::kBool, ctx);
     }
@@ -403,8 +403,10 @@ class AstBuilder {
       auto operand = Expr(c->expr());
       if (operand->kind == ast::ExprKind::kInt || operand->kind == ast::ExprKind::kDecimal ||
           operand->kind == ast::ExprKind::kDuration) {
+        // Only a literal written right after the sign: `-(-5)` stays a negation.
         auto* primary = dynamic_cast<P::PrimaryExprContext*>(c->expr());
-        if (primary != nullptr) {
+        if (primary != nullptr &&
+            dynamic_cast<P::LiteralPrimaryContext*>(primary->primary()) != nullptr) {
           operand->int_value = -operand->int_value;
           operand->literal_text = "-" + operand->literal_text;
           operand->span = SpanOf(ctx);
@@ -650,8 +652,8 @@ class AstBuilder {
       if (auto* c = dynamic_cast<P::JitGrantsContext*>(clause)) {
         jit->grants.push_back({Idents(c->name()), SpanOf(c)});
       } else if (auto* c = dynamic_cast<P::JitMaxContext*>(clause)) {
-        jit->max.push_back({DurationValue(c->DURATION()->getSymbol()), c->DURATION()->getText(),
-                            SpanOf(c)});
+        jit->max.push_back(
+            {DurationValue(c->DURATION()->getSymbol()), c->DURATION()->getText(), SpanOf(c)});
       } else if (auto* c = dynamic_cast<P::JitApprovalsContext*>(clause)) {
         jit->approvals.push_back({IntValue(c->INT()->getSymbol()), Ident(c->name()), SpanOf(c)});
       } else if (auto* c = dynamic_cast<P::JitRequiresContext*>(clause)) {
@@ -772,7 +774,8 @@ class AstBuilder {
       if (member->name() != nullptr) {
         out.key = Ident(member->name());
       } else {
-        out.key = ast::Identifier{StringValue(member->STRING()->getSymbol()), SpanOf(member->STRING())};
+        out.key =
+            ast::Identifier{StringValue(member->STRING()->getSymbol()), SpanOf(member->STRING())};
       }
       out.value = Json(member->jsonValue());
       value.members.push_back(std::move(out));
@@ -892,11 +895,12 @@ bool UnescapeString(std::string_view body, std::string* out, size_t* error_offse
         }
         uint32_t code_point = 0;
         for (size_t j = i + 2; j < close; ++j) {
-          int digit = absl::ascii_isxdigit(static_cast<unsigned char>(body[j]))
-                          ? (absl::ascii_isdigit(static_cast<unsigned char>(body[j]))
-                                 ? body[j] - '0'
-                                 : absl::ascii_tolower(static_cast<unsigned char>(body[j])) - 'a' + 10)
-                          : -1;
+          int digit =
+              absl::ascii_isxdigit(static_cast<unsigned char>(body[j]))
+                  ? (absl::ascii_isdigit(static_cast<unsigned char>(body[j]))
+                         ? body[j] - '0'
+                         : absl::ascii_tolower(static_cast<unsigned char>(body[j])) - 'a' + 10)
+                  : -1;
           if (digit < 0) {
             *error_offset = i - 1;
             return false;
@@ -923,15 +927,15 @@ std::unique_ptr<ast::File> ParseFile(const SourceManager& sources, FileId file_i
   const SourceFile& file = sources.file(file_id);
   const std::string& text = file.text();
   if (text.size() > options.max_file_bytes) {
-    sink.Report(DiagCode::kFileTooLarge, Span{file_id, 0, 0},
-                absl::StrCat("file is ", text.size(), " bytes; the limit is ",
-                             options.max_file_bytes),
-                "split the policies into several files");
+    sink.Report(
+        DiagCode::kFileTooLarge, Span{file_id, 0, 0},
+        absl::StrCat("file is ", text.size(), " bytes; the limit is ", options.max_file_bytes),
+        "split the policies into several files");
     return nullptr;
   }
   if (size_t bad = internal::FindInvalidUtf8(text); bad != std::string::npos) {
-    sink.Report(DiagCode::kInvalidUtf8, Span{file_id, static_cast<uint32_t>(bad),
-                                             static_cast<uint32_t>(bad + 1)},
+    sink.Report(DiagCode::kInvalidUtf8,
+                Span{file_id, static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
                 "invalid UTF-8 byte sequence", "save the file as UTF-8");
     return nullptr;
   }
@@ -961,10 +965,10 @@ std::unique_ptr<ast::File> ParseFile(const SourceManager& sources, FileId file_i
     } catch (const StopParsing&) {
       if (depth_guard.exceeded_at() != nullptr) {
         uint32_t begin = offsets.ByteOffset(depth_guard.exceeded_at()->getStartIndex());
-        sink.Report(DiagCode::kNestingTooDeep, Span{file_id, begin, begin + 1},
-                    absl::StrCat("expressions nest deeper than ", options.max_nesting_depth,
-                                 " levels"),
-                    "split the expression with `def` helpers");
+        sink.Report(
+            DiagCode::kNestingTooDeep, Span{file_id, begin, begin + 1},
+            absl::StrCat("expressions nest deeper than ", options.max_nesting_depth, " levels"),
+            "split the expression with `def` helpers");
       }
       return nullptr;
     }

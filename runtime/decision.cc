@@ -4,24 +4,36 @@ namespace warden::rt {
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kNotApplicable: return "not_applicable";
-    case Outcome::kPermit: return "permit";
-    case Outcome::kStepUp: return "step_up";
-    case Outcome::kDeny: return "deny";
+    case Outcome::kNotApplicable:
+      return "not_applicable";
+    case Outcome::kPermit:
+      return "permit";
+    case Outcome::kStepUp:
+      return "step_up";
+    case Outcome::kDeny:
+      return "deny";
   }
   return "deny";
 }
 
 const char* EvalErrorCode(EvalError error) {
   switch (error) {
-    case EvalError::kNone: return "none";
-    case EvalError::kMissingAttribute: return "missing_attribute";
-    case EvalError::kOverflow: return "overflow";
-    case EvalError::kDivisionByZero: return "division_by_zero";
-    case EvalError::kOnlyOneApplicable: return "only_one_applicable";
-    case EvalError::kBadRequest: return "bad_request";
-    case EvalError::kSeparationOfDuties: return "separation_of_duties";
-    case EvalError::kLimitExceeded: return "limit_exceeded";
+    case EvalError::kNone:
+      return "none";
+    case EvalError::kMissingAttribute:
+      return "missing_attribute";
+    case EvalError::kOverflow:
+      return "overflow";
+    case EvalError::kDivisionByZero:
+      return "division_by_zero";
+    case EvalError::kOnlyOneApplicable:
+      return "only_one_applicable";
+    case EvalError::kBadRequest:
+      return "bad_request";
+    case EvalError::kSeparationOfDuties:
+      return "separation_of_duties";
+    case EvalError::kLimitExceeded:
+      return "limit_exceeded";
   }
   return "unknown";
 }
@@ -31,10 +43,14 @@ namespace {
 // Rank under an "overrides" algorithm: the highest rank wins.
 int Rank(Outcome outcome, bool deny_first) {
   switch (outcome) {
-    case Outcome::kNotApplicable: return 0;
-    case Outcome::kPermit: return deny_first ? 1 : 3;
-    case Outcome::kStepUp: return 2;
-    case Outcome::kDeny: return deny_first ? 3 : 1;
+    case Outcome::kNotApplicable:
+      return 0;
+    case Outcome::kPermit:
+      return deny_first ? 1 : 3;
+    case Outcome::kStepUp:
+      return 2;
+    case Outcome::kDeny:
+      return deny_first ? 3 : 1;
   }
   return 0;
 }

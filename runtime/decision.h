@@ -32,13 +32,13 @@ enum class Algorithm : uint8_t {
 // Stable error codes reported in decisions (never exceptions).
 enum class EvalError : uint8_t {
   kNone,
-  kMissingAttribute,   // a required attribute is absent from the request
-  kOverflow,           // integer, decimal, duration or timestamp overflow
+  kMissingAttribute,  // a required attribute is absent from the request
+  kOverflow,          // integer, decimal, duration or timestamp overflow
   kDivisionByZero,
-  kOnlyOneApplicable,  // only_one_applicable found several applicable children
-  kBadRequest,         // the request could not be decoded (see its message)
-  kSeparationOfDuties, // the subject holds roles that are separated
-  kLimitExceeded,      // an evaluation budget was exhausted
+  kOnlyOneApplicable,   // only_one_applicable found several applicable children
+  kBadRequest,          // the request could not be decoded (see its message)
+  kSeparationOfDuties,  // the subject holds roles that are separated
+  kLimitExceeded,       // an evaluation budget was exhausted
 };
 const char* EvalErrorCode(EvalError error);  // "missing_attribute", …
 

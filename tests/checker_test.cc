@@ -60,57 +60,74 @@ policy docs on document {
 
 TEST_CASE("unknown attribute with a suggestion") {
   auto r = Compile("policy p on payment {\n  rule r: permit read if resource.amout > 5\n}\n");
-  CHECK(r.text.find("acme.warden:16:35: error[E0102]: `resource.payment` has no attribute `amout`") !=
-        std::string::npos);
+  CHECK(
+      r.text.find("acme.warden:16:35: error[E0102]: `resource.payment` has no attribute `amout`") !=
+      std::string::npos);
   CHECK(r.text.find("help: did you mean `amount`?") != std::string::npos);
   CHECK(r.compilation->program == nullptr);
 }
 
 TEST_CASE("type mismatch") {
-  auto r = Compile("policy p on payment {\n  rule r: permit read if resource.amount == \"big\"\n}\n");
+  auto r =
+      Compile("policy p on payment {\n  rule r: permit read if resource.amount == \"big\"\n}\n");
   CHECK(r.text.find("error[E0201]: cannot compare `decimal` with `string`") != std::string::npos);
 }
 
 TEST_CASE("optional attributes need a has guard") {
-  auto bad = Compile("policy p on payment {\n  rule r: permit read if resource.approver == subject.id\n}\n");
-  CHECK(bad.text.find("error[E0202]: `resource.payment.approver` is optional") != std::string::npos);
+  auto bad = Compile(
+      "policy p on payment {\n  rule r: permit read if resource.approver == subject.id\n}\n");
+  CHECK(bad.text.find("error[E0202]: `resource.payment.approver` is optional") !=
+        std::string::npos);
   auto good = Compile(
-      "policy p on payment {\n  rule r: permit read if resource has approver and resource.approver == subject.id\n}\n");
+      "policy p on payment {\n  rule r: permit read if resource has approver and resource.approver "
+      "== subject.id\n}\n");
   CHECK(good.text == "");
   auto negated = Compile(
-      "policy p on payment {\n  rule r: deny read if not (resource has approver) or resource.approver != subject.id\n}\n");
+      "policy p on payment {\n  rule r: deny read if not (resource has approver) or "
+      "resource.approver != subject.id\n}\n");
   CHECK(negated.text == "");
 }
 
 TEST_CASE("roles: unknown, cycles, separation of duties") {
-  auto unknown = Compile("policy p on payment {\n  rule r: permit read if subject has role payment_aprover\n}\n");
+  auto unknown = Compile(
+      "policy p on payment {\n  rule r: permit read if subject has role payment_aprover\n}\n");
   CHECK(unknown.text.find("error[E0105]: unknown role `payment_aprover`") != std::string::npos);
   CHECK(unknown.text.find("did you mean `payment_approver`?") != std::string::npos);
   auto cycle = Compile("role a extends b\nrole b extends a\n");
   CHECK(cycle.text.find("error[E0301]") != std::string::npos);
   auto both = Compile("role super extends payment_creator, payment_approver\n");
-  CHECK(both.text.find("error[E0302]: role `super` holds both `payment_creator` and `payment_approver`") !=
+  CHECK(both.text.find(
+            "error[E0302]: role `super` holds both `payment_creator` and `payment_approver`") !=
         std::string::npos);
-  auto jit = Compile("jit j {\n  grants role payment_creator, payment_approver\n  max 1h\n  approvals 1 of role editor\n}\n");
+  auto jit = Compile(
+      "jit j {\n  grants role payment_creator, payment_approver\n  max 1h\n  approvals 1 of role "
+      "editor\n}\n");
   CHECK(jit.text.find("error[E0303]") != std::string::npos);
 }
 
 TEST_CASE("regex and time zone are validated") {
-  auto regex = Compile("policy p on payment {\n  rule r: permit read if resource.owner matches \"(unclosed\"\n}\n");
+  auto regex = Compile(
+      "policy p on payment {\n  rule r: permit read if resource.owner matches \"(unclosed\"\n}\n");
   CHECK(regex.text.find("error[E0205]: invalid pattern") != std::string::npos);
-  auto zone = Compile("policy p on payment {\n  rule r: permit read if hour(context.time, \"Mars/Olympus\") > 9\n}\n");
+  auto zone = Compile(
+      "policy p on payment {\n  rule r: permit read if hour(context.time, \"Mars/Olympus\") > "
+      "9\n}\n");
   CHECK(zone.text.find("error[E0206]: unknown time zone `Mars/Olympus`") != std::string::npos);
   auto fine = Compile(
-      "policy p on payment {\n  rule r: permit read if hour(context.time, \"Europe/Paris\") >= 9 and "
+      "policy p on payment {\n  rule r: permit read if hour(context.time, \"Europe/Paris\") >= 9 "
+      "and "
       "weekday(context.time, \"Europe/Paris\") in [monday, tuesday]\n}\n");
   CHECK(fine.text == "");
 }
 
 TEST_CASE("enum values resolve against the compared type") {
-  auto bad = Compile("policy p on document {\n  rule r: permit read if resource.sensitivity == secret\n}\n");
-  CHECK(bad.text.find("error[E0209]: `secret` is not a value of `enum resource.document.sensitivity`") !=
+  auto bad = Compile(
+      "policy p on document {\n  rule r: permit read if resource.sensitivity == secret\n}\n");
+  CHECK(bad.text.find(
+            "error[E0209]: `secret` is not a value of `enum resource.document.sensitivity`") !=
         std::string::npos);
-  auto action = Compile("policy p on document {\n  rule r: permit [read, create] if action in [read, create]\n}\n");
+  auto action = Compile(
+      "policy p on document {\n  rule r: permit [read, create] if action in [read, create]\n}\n");
   CHECK(action.text == "");
 }
 
@@ -123,7 +140,8 @@ policy p on payment {
 }
 )");
   CHECK(ok.text == "");
-  auto recursive = Compile("def a = b\ndef b = a\npolicy p on payment {\n  rule r: permit read if a\n}\n");
+  auto recursive =
+      Compile("def a = b\ndef b = a\npolicy p on payment {\n  rule r: permit read if a\n}\n");
   CHECK(recursive.text.find("error[E0111]") != std::string::npos);
 }
 
@@ -133,7 +151,8 @@ policy q on payment combine most_specific { rule r: permit reed }
 role viewer
 )");
   CHECK(r.text.find("error[E0106]: unknown resource type `invoice`") != std::string::npos);
-  CHECK(r.text.find("error[E0109]: unknown combining algorithm `most_specific`") != std::string::npos);
+  CHECK(r.text.find("error[E0109]: unknown combining algorithm `most_specific`") !=
+        std::string::npos);
   CHECK(r.text.find("error[E0107]: unknown action `reed`") != std::string::npos);
   CHECK(r.text.find("error[E0101]: role `viewer` is declared twice") != std::string::npos);
 }
@@ -165,11 +184,13 @@ policy p on payment combine first_applicable {
   CHECK(r.text.find("warning[W0404]: rule `again` is never reached") != std::string::npos);
   CHECK(r.text.find("warning[W0406]: rule `approve_weak` permits sensitive action `approve`") !=
         std::string::npos);
-  CHECK(r.text.find("warning[W0405]: rule `bypass` does not fire when `resource.payment.approver` is absent") !=
-        std::string::npos);
+  CHECK(r.text.find("warning[W0405]: rule `bypass` does not fire when `resource.payment.approver` "
+                    "is absent") != std::string::npos);
   CHECK(r.text.find("warning[W0402]: rule `never` can never fire") != std::string::npos);
-  CHECK(r.text.find("warning[W0401]: this string looks like an AWS access key") != std::string::npos);
-  CHECK(r.text.find("warning[W0407]: jit profile `loose` has no maximum duration") != std::string::npos);
+  CHECK(r.text.find("warning[W0401]: this string looks like an AWS access key") !=
+        std::string::npos);
+  CHECK(r.text.find("warning[W0407]: jit profile `loose` has no maximum duration") !=
+        std::string::npos);
   CHECK(r.text.find("warning[W0408]") != std::string::npos);
   CHECK(r.compilation->program != nullptr);  // warnings only
 }
@@ -181,7 +202,8 @@ TEST_CASE("imports across packages and the stdlib") {
   std::string text;
   for (const Diagnostic& d : r->diagnostics.Sorted()) text += RenderText(d, r->sources);
   CHECK(text.find("c.warden:2:8: error[E0103]: unknown package `nowhere`") != std::string::npos);
-  auto cycle = CompileSources({{"a.warden", "package a\nimport b\n"}, {"b.warden", "package b\nimport a\n"}});
+  auto cycle = CompileSources(
+      {{"a.warden", "package a\nimport b\n"}, {"b.warden", "package b\nimport a\n"}});
   CHECK(cycle->diagnostics.Sorted().front().code == DiagCode::kImportCycle);
 }
 

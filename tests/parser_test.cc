@@ -64,7 +64,8 @@ TEST_CASE("invalid utf-8 is reported at its byte") {
 }
 
 TEST_CASE("deep nesting is a diagnostic, not a crash") {
-  std::string deep = "package a\nconst x = " + std::string(20000, '(') + "1" + std::string(20000, ')');
+  std::string deep =
+      "package a\nconst x = " + std::string(20000, '(') + "1" + std::string(20000, ')');
   auto p = Parse(deep);
   CHECK(p->file == nullptr);
   CHECK(p->rendered.find("error[E0004]") != std::string::npos);
@@ -82,7 +83,18 @@ TEST_CASE("long operator chains are bounded, not a stack overflow") {
   for (int i = 1; i < 20000; ++i) chain += " and a" + std::to_string(i);
   auto p = Parse(chain);
   CHECK(p->file == nullptr);
-  CHECK(p->rendered.find("error[E0004]: this expression nests more than 512 operators deep") != std::string::npos);
+  CHECK(p->rendered.find("error[E0004]: this expression nests more than 512 operators deep") !=
+        std::string::npos);
+}
+
+TEST_CASE("negative literals fold once") {
+  auto p = Parse("package a\nconst x = -(-5)\nconst y = -5\nconst z = -(5)\n");
+  REQUIRE(p->file != nullptr);
+  const auto& x = *p->file->declarations[0].constant->value;
+  CHECK(x.kind == ast::ExprKind::kNegate);
+  CHECK(x.args[0]->int_value == -5);
+  CHECK(p->file->declarations[1].constant->value->int_value == -5);
+  CHECK(p->file->declarations[2].constant->value->kind == ast::ExprKind::kNegate);
 }
 
 TEST_CASE("oversized file") {

@@ -61,9 +61,12 @@ void BuildBuiltinSchema(CheckedProgram& program) {
   RecordType* device = types.NewRecord("context.device");
   AddBuiltinFields(device, {{"id", string, true}, {"known", boolean}});
   RecordType* network = types.NewRecord("context.network");
-  AddBuiltinFields(network, {{"anonymous", boolean}, {"hosting", boolean}, {"tor", boolean}, {"listed", boolean}});
+  AddBuiltinFields(
+      network,
+      {{"anonymous", boolean}, {"hosting", boolean}, {"tor", boolean}, {"listed", boolean}});
   RecordType* attempts = types.NewRecord("context.attempts");
-  AddBuiltinFields(attempts, {{"failed_subject", integer}, {"failed_ip", integer}, {"locked", boolean}});
+  AddBuiltinFields(attempts,
+                   {{"failed_subject", integer}, {"failed_ip", integer}, {"locked", boolean}});
   RecordType* context = types.NewRecord("context");
   AddBuiltinFields(context, {{"time", timestamp},
                              {"ip", ip, true},

@@ -23,8 +23,8 @@ struct PackageInfo {
   std::map<std::string, std::string> imports;  // local name -> package name
   std::map<std::string, const ast::ConstDecl*> consts;
   std::map<std::string, const ast::DefDecl*> defs;
-  std::map<std::string, int> policies;          // name -> index into program.policies
-  std::map<std::string, int> policy_sets;       // name -> index into program.policy_sets
+  std::map<std::string, int> policies;     // name -> index into program.policies
+  std::map<std::string, int> policy_sets;  // name -> index into program.policy_sets
 };
 
 // Where an expression is checked: which package, which resource type

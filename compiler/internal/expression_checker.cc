@@ -28,7 +28,9 @@ ExprPtr MakeExpr(CExprKind kind, const Type* type, Span span) {
   return expr;
 }
 
-bool IsError(const CExpr& expr) { return expr.type == nullptr || expr.type->kind == TypeKind::kError; }
+bool IsError(const CExpr& expr) {
+  return expr.type == nullptr || expr.type->kind == TypeKind::kError;
+}
 
 bool IsConstant(const CExpr& expr) { return expr.kind == CExprKind::kConstant; }
 
@@ -39,7 +41,8 @@ class ExprChecker {
   ExprPtr Check(const ast::Expr& expr, const Guards& guards, const Type* hint) {
     switch (expr.kind) {
       case ast::ExprKind::kBool:
-        return Constant(expr.span, TypeKind::kBool, [&](Value& v) { v.bool_value = expr.bool_value; });
+        return Constant(expr.span, TypeKind::kBool,
+                        [&](Value& v) { v.bool_value = expr.bool_value; });
       case ast::ExprKind::kInt:
         if (hint != nullptr && hint->kind == TypeKind::kDecimal) {  // int widens to decimal
           return Constant(expr.span, TypeKind::kDecimal,
@@ -47,12 +50,15 @@ class ExprChecker {
         }
         return Constant(expr.span, TypeKind::kInt, [&](Value& v) { v.int_value = expr.int_value; });
       case ast::ExprKind::kDecimal:
-        return Constant(expr.span, TypeKind::kDecimal, [&](Value& v) { v.int_value = expr.int_value; });
+        return Constant(expr.span, TypeKind::kDecimal,
+                        [&](Value& v) { v.int_value = expr.int_value; });
       case ast::ExprKind::kDuration:
-        return Constant(expr.span, TypeKind::kDuration, [&](Value& v) { v.int_value = expr.int_value; });
+        return Constant(expr.span, TypeKind::kDuration,
+                        [&](Value& v) { v.int_value = expr.int_value; });
       case ast::ExprKind::kString:
         if (hint != nullptr && hint->kind == TypeKind::kEnum) return EnumFromString(expr, hint);
-        return Constant(expr.span, TypeKind::kString, [&](Value& v) { v.string_value = expr.text; });
+        return Constant(expr.span, TypeKind::kString,
+                        [&](Value& v) { v.string_value = expr.text; });
       case ast::ExprKind::kSet:
         return SetLiteral(expr, guards, hint);
       case ast::ExprKind::kName:
@@ -80,8 +86,9 @@ class ExprChecker {
         if (IsError(*operand)) return operand;
         TypeKind kind = operand->type->kind;
         if (kind != TypeKind::kInt && kind != TypeKind::kDecimal && kind != TypeKind::kDuration) {
-          state_.Error(DiagCode::kInvalidOperand, expr.span,
-                       absl::StrCat("cannot negate a value of type `", TypeName(operand->type), "`"));
+          state_.Error(
+              DiagCode::kInvalidOperand, expr.span,
+              absl::StrCat("cannot negate a value of type `", TypeName(operand->type), "`"));
           return ErrorExpr(expr.span);
         }
         auto out = MakeExpr(CExprKind::kNegate, operand->type, expr.span);
@@ -116,7 +123,9 @@ class ExprChecker {
     return out;
   }
 
-  ExprPtr ErrorExpr(Span span) { return MakeExpr(CExprKind::kConstant, state_.program.types.Error(), span); }
+  ExprPtr ErrorExpr(Span span) {
+    return MakeExpr(CExprKind::kConstant, state_.program.types.Error(), span);
+  }
 
   bool Expect(const CExpr& expr, TypeKind kind, const std::string& where) {
     if (IsError(expr)) return false;
@@ -128,7 +137,8 @@ class ExprChecker {
   }
 
   std::vector<std::string> NamesInScope() const {
-    std::vector<std::string> names = {"subject", "resource", "context", "action", "risk", "limits", "data"};
+    std::vector<std::string> names = {"subject", "resource", "context", "action",
+                                      "risk",    "limits",   "data"};
     for (const auto& variable : scope_.variables) names.push_back(variable.name);
     for (const auto& binding : scope_.bindings) names.push_back(binding.first);
     if (scope_.package != nullptr) {
@@ -139,7 +149,8 @@ class ExprChecker {
   }
 
   const RecordType* ResourceRecord() const {
-    if (scope_.resource_type >= 0) return state_.program.resource_types[scope_.resource_type].record;
+    if (scope_.resource_type >= 0)
+      return state_.program.resource_types[scope_.resource_type].record;
     return state_.program.any_resource;
   }
 
@@ -155,9 +166,10 @@ class ExprChecker {
   ExprPtr EnumFromString(const ast::Expr& expr, const Type* enum_type) {
     int index = enum_type->enumeration->Find(expr.text);
     if (index < 0) {
-      state_.Error(DiagCode::kImpossibleComparison, expr.span,
-                   absl::StrCat("`", expr.text, "` is not a value of `", TypeName(enum_type), "`"),
-                   absl::StrCat("its values are ", absl::StrJoin(enum_type->enumeration->members, ", ")));
+      state_.Error(
+          DiagCode::kImpossibleComparison, expr.span,
+          absl::StrCat("`", expr.text, "` is not a value of `", TypeName(enum_type), "`"),
+          absl::StrCat("its values are ", absl::StrJoin(enum_type->enumeration->members, ", ")));
       return ErrorExpr(expr.span);
     }
     return EnumConstant(enum_type, index, expr.span);
@@ -194,7 +206,8 @@ class ExprChecker {
       return out;
     }
     if (name == "action") {
-      return MakeExpr(CExprKind::kAction, state_.program.types.EnumOf(state_.program.action_enum), expr.span);
+      return MakeExpr(CExprKind::kAction, state_.program.types.EnumOf(state_.program.action_enum),
+                      expr.span);
     }
     if (name == "risk" || name == "limits" || name == "data") {
       state_.Error(DiagCode::kUnknownName, expr.span,
@@ -207,9 +220,10 @@ class ExprChecker {
       }
     }
     if (hint != nullptr && hint->kind == TypeKind::kEnum) {
-      state_.Error(DiagCode::kImpossibleComparison, expr.span,
-                   absl::StrCat("`", name, "` is not a value of `", TypeName(hint), "`"),
-                   absl::StrCat("its values are ", absl::StrJoin(hint->enumeration->members, ", ")));
+      state_.Error(
+          DiagCode::kImpossibleComparison, expr.span,
+          absl::StrCat("`", name, "` is not a value of `", TypeName(hint), "`"),
+          absl::StrCat("its values are ", absl::StrJoin(hint->enumeration->members, ", ")));
       return ErrorExpr(expr.span);
     }
     state_.Error(DiagCode::kUnknownName, expr.span, absl::StrCat("unknown name `", name, "`"),
@@ -223,7 +237,8 @@ class ExprChecker {
                         const ast::Expr* call) {
     if (auto it = package.consts.find(name); it != package.consts.end()) {
       if (call != nullptr) {
-        state_.Error(DiagCode::kTypeMismatch, span, absl::StrCat("`", name, "` is a const, not a def"));
+        state_.Error(DiagCode::kTypeMismatch, span,
+                     absl::StrCat("`", name, "` is a const, not a def"));
         return ErrorExpr(span);
       }
       return ConstValue(package, *it->second, span);
@@ -240,7 +255,8 @@ class ExprChecker {
       out->span = use;
       return out;
     }
-    if (std::find(state_.expanding.begin(), state_.expanding.end(), &decl) != state_.expanding.end()) {
+    if (std::find(state_.expanding.begin(), state_.expanding.end(), &decl) !=
+        state_.expanding.end()) {
       state_.Error(DiagCode::kRecursiveDefinition, use,
                    absl::StrCat("const `", decl.name.text, "` refers to itself"));
       return ErrorExpr(use);
@@ -253,9 +269,10 @@ class ExprChecker {
     ExprPtr value = ExprChecker(state_, const_scope).Check(*decl.value, Guards{}, declared);
     state_.expanding.pop_back();
     if (!IsError(*value) && !IsConstant(*value)) {
-      state_.Error(DiagCode::kNotConstant, decl.value->span,
-                   absl::StrCat("the value of const `", decl.name.text, "` is not known at compile time"),
-                   "use `def` for expressions that read the request");
+      state_.Error(
+          DiagCode::kNotConstant, decl.value->span,
+          absl::StrCat("the value of const `", decl.name.text, "` is not known at compile time"),
+          "use `def` for expressions that read the request");
       value = ErrorExpr(decl.value->span);
     } else if (declared != nullptr && !IsError(*value) && !SameType(declared, value->type)) {
       state_.Error(DiagCode::kTypeMismatch, decl.value->span,
@@ -269,15 +286,19 @@ class ExprChecker {
     return out;
   }
 
-  ExprPtr InlineDef(const PackageInfo& package, const ast::DefDecl& decl, Span use, const ast::Expr* call) {
-    size_t given = call == nullptr ? 0 : call->args.size() - (call->kind == ast::ExprKind::kMethodCall ? 1 : 0);
+  ExprPtr InlineDef(const PackageInfo& package, const ast::DefDecl& decl, Span use,
+                    const ast::Expr* call) {
+    size_t given = call == nullptr
+                       ? 0
+                       : call->args.size() - (call->kind == ast::ExprKind::kMethodCall ? 1 : 0);
     if (given != decl.params.size() || (call == nullptr && !decl.params.empty())) {
       state_.Error(DiagCode::kWrongArgumentCount, use,
                    absl::StrCat("`", decl.name.text, "` takes ", decl.params.size(), " argument",
                                 decl.params.size() == 1 ? "" : "s", ", found ", given));
       return ErrorExpr(use);
     }
-    if (std::find(state_.expanding.begin(), state_.expanding.end(), &decl) != state_.expanding.end()) {
+    if (std::find(state_.expanding.begin(), state_.expanding.end(), &decl) !=
+        state_.expanding.end()) {
       state_.Error(DiagCode::kRecursiveDefinition, use,
                    absl::StrCat("def `", decl.name.text, "` refers to itself"),
                    "defs are inlined and may not recurse");
@@ -291,9 +312,10 @@ class ExprChecker {
       ExprPtr argument = Check(*call->args[first + i], Guards{}, param_type);
       if (IsError(*argument)) return ErrorExpr(use);
       if (!SameType(param_type, argument->type)) {
-        state_.Error(DiagCode::kTypeMismatch, argument->span,
-                     absl::StrCat("argument `", decl.params[i].name.text, "` of `", decl.name.text,
-                                  "` is `", TypeName(param_type), "`, found `", TypeName(argument->type), "`"));
+        state_.Error(
+            DiagCode::kTypeMismatch, argument->span,
+            absl::StrCat("argument `", decl.params[i].name.text, "` of `", decl.name.text, "` is `",
+                         TypeName(param_type), "`, found `", TypeName(argument->type), "`"));
         return ErrorExpr(use);
       }
       arguments.push_back(std::move(argument));
@@ -306,7 +328,8 @@ class ExprChecker {
       def_scope.bindings.emplace_back(decl.params[i].name.text, arguments[i].get());
     }
     state_.expanding.push_back(&decl);
-    const Type* result_hint = decl.result_type != nullptr ? DeclaredType(*decl.result_type) : nullptr;
+    const Type* result_hint =
+        decl.result_type != nullptr ? DeclaredType(*decl.result_type) : nullptr;
     ExprPtr body = ExprChecker(state_, def_scope).Check(*decl.body, Guards{}, result_hint);
     state_.expanding.pop_back();
     if (result_hint != nullptr && !IsError(*body) && !SameType(result_hint, body->type)) {
@@ -326,11 +349,13 @@ class ExprChecker {
       return element->kind == TypeKind::kError ? element : state_.program.types.SetOf(element);
     }
     if (type.kind == ast::TypeExpr::Kind::kNamed) {
-      static const std::pair<const char*, TypeKind> kNames[] = {
-          {"bool", TypeKind::kBool},         {"int", TypeKind::kInt},
-          {"decimal", TypeKind::kDecimal},   {"string", TypeKind::kString},
-          {"duration", TypeKind::kDuration}, {"timestamp", TypeKind::kTimestamp},
-          {"ip", TypeKind::kIp}};
+      static const std::pair<const char*, TypeKind> kNames[] = {{"bool", TypeKind::kBool},
+                                                                {"int", TypeKind::kInt},
+                                                                {"decimal", TypeKind::kDecimal},
+                                                                {"string", TypeKind::kString},
+                                                                {"duration", TypeKind::kDuration},
+                                                                {"timestamp", TypeKind::kTimestamp},
+                                                                {"ip", TypeKind::kIp}};
       for (const auto& [spelling, kind] : kNames) {
         if (type.name.text == spelling) return state_.Prim(kind);
       }
@@ -366,7 +391,8 @@ class ExprChecker {
   ExprPtr Member(const ast::Expr& expr, const Guards& guards) {
     const ast::Expr& base = *expr.args[0];
     if (base.kind == ast::ExprKind::kName && !Shadowed(base.text)) {
-      if (base.text == "risk") return Indexed(CExprKind::kRisk, expr, RiskIndex(expr.text), "risk score");
+      if (base.text == "risk")
+        return Indexed(CExprKind::kRisk, expr, RiskIndex(expr.text), "risk score");
       if (base.text == "data") return Indexed(CExprKind::kData, expr, DataIndex(expr.text), "data");
       if (base.text == "limits") {
         auto out = Indexed(CExprKind::kLimit, expr, LimitIndex(expr.text), "limit");
@@ -374,11 +400,14 @@ class ExprChecker {
         return out;
       }
       if (scope_.package != nullptr) {
-        if (auto it = scope_.package->imports.find(base.text); it != scope_.package->imports.end()) {
+        if (auto it = scope_.package->imports.find(base.text);
+            it != scope_.package->imports.end()) {
           const PackageInfo& imported = state_.packages.at(it->second);
-          if (ExprPtr out = PackageMember(imported, expr.text, expr.span, nullptr); out != nullptr) return out;
-          state_.Error(DiagCode::kUnknownName, expr.text_span,
-                       absl::StrCat("package `", imported.name, "` has no const or def `", expr.text, "`"));
+          if (ExprPtr out = PackageMember(imported, expr.text, expr.span, nullptr); out != nullptr)
+            return out;
+          state_.Error(
+              DiagCode::kUnknownName, expr.text_span,
+              absl::StrCat("package `", imported.name, "` has no const or def `", expr.text, "`"));
           return ErrorExpr(expr.span);
         }
       }
@@ -418,10 +447,11 @@ class ExprChecker {
     }
     if (object->kind == CExprKind::kAttribute) {
       if (field->optional && !guards.contains(field->attribute)) {
-        state_.Error(DiagCode::kUnguardedOptional, expr.span,
-                     absl::StrCat("`", state_.program.attributes[field->attribute].path,
-                                  "` is optional and may be absent"),
-                     absl::StrCat("guard it: `", ParentPathText(*object), " has ", field->name, " and …`"));
+        state_.Error(
+            DiagCode::kUnguardedOptional, expr.span,
+            absl::StrCat("`", state_.program.attributes[field->attribute].path,
+                         "` is optional and may be absent"),
+            absl::StrCat("guard it: `", ParentPathText(*object), " has ", field->name, " and …`"));
         return ErrorExpr(expr.span);
       }
       auto out = MakeExpr(CExprKind::kAttribute, field->type, expr.span);
@@ -431,7 +461,8 @@ class ExprChecker {
     // A field of a record held in a quantifier variable (set<{…}> elements).
     if (field->optional) {
       state_.Error(DiagCode::kUnguardedOptional, expr.span,
-                   absl::StrCat("`", expr.text, "` is optional; optional fields of set elements cannot be read"),
+                   absl::StrCat("`", expr.text,
+                                "` is optional; optional fields of set elements cannot be read"),
                    "make the field required in the schema");
       return ErrorExpr(expr.span);
     }
@@ -521,7 +552,8 @@ class ExprChecker {
       bool ok = Expect(*lhs, TypeKind::kBool, absl::StrCat("`", ast::BinaryOpText(op), "`"));
       ok = Expect(*rhs, TypeKind::kBool, absl::StrCat("`", ast::BinaryOpText(op), "`")) && ok;
       if (!ok) return ErrorExpr(expr.span);
-      return Fold(MakeBinary(op, state_.Prim(TypeKind::kBool), expr.span, std::move(lhs), std::move(rhs)));
+      return Fold(
+          MakeBinary(op, state_.Prim(TypeKind::kBool), expr.span, std::move(lhs), std::move(rhs)));
     }
     bool comparison = op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kLe ||
                       op == Op::kGt || op == Op::kGe;
@@ -530,7 +562,8 @@ class ExprChecker {
     if (IsError(*lhs)) return lhs;
     ExprPtr rhs = Check(*expr.args[1], guards, lhs->type);
     if (IsError(*rhs)) return rhs;
-    if (lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kDecimal && IsConstant(*lhs)) {
+    if (lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kDecimal &&
+        IsConstant(*lhs)) {
       lhs->value.int_value *= ast::kDecimalScale;
       lhs->type = rhs->type;
       lhs->value.kind = TypeKind::kDecimal;
@@ -551,11 +584,12 @@ class ExprChecker {
       }
       if (op != Op::kEq && op != Op::kNe && !IsOrdered(a)) {
         state_.Error(DiagCode::kInvalidOperand, expr.span,
-                     absl::StrCat("`", ast::BinaryOpText(op), "` needs ordered values; `", TypeName(a),
-                                  "` has no order"));
+                     absl::StrCat("`", ast::BinaryOpText(op), "` needs ordered values; `",
+                                  TypeName(a), "` has no order"));
         return ErrorExpr(expr.span);
       }
-      return Fold(MakeBinary(op, state_.Prim(TypeKind::kBool), expr.span, std::move(lhs), std::move(rhs)));
+      return Fold(
+          MakeBinary(op, state_.Prim(TypeKind::kBool), expr.span, std::move(lhs), std::move(rhs)));
     }
     const Type* result = ArithmeticResult(op, a, b);
     if (result == nullptr) {
@@ -574,14 +608,17 @@ class ExprChecker {
     auto prim = [&](TypeKind kind) { return state_.Prim(kind); };
     switch (op) {
       case Op::kAdd:
-        if (x == y && (x == TypeKind::kInt || x == TypeKind::kDecimal || x == TypeKind::kDuration)) return a;
+        if (x == y && (x == TypeKind::kInt || x == TypeKind::kDecimal || x == TypeKind::kDuration))
+          return a;
         if (x == TypeKind::kTimestamp && y == TypeKind::kDuration) return a;
         if (x == TypeKind::kDuration && y == TypeKind::kTimestamp) return b;
         return nullptr;
       case Op::kSub:
-        if (x == y && (x == TypeKind::kInt || x == TypeKind::kDecimal || x == TypeKind::kDuration)) return a;
+        if (x == y && (x == TypeKind::kInt || x == TypeKind::kDecimal || x == TypeKind::kDuration))
+          return a;
         if (x == TypeKind::kTimestamp && y == TypeKind::kDuration) return a;
-        if (x == TypeKind::kTimestamp && y == TypeKind::kTimestamp) return prim(TypeKind::kDuration);
+        if (x == TypeKind::kTimestamp && y == TypeKind::kTimestamp)
+          return prim(TypeKind::kDuration);
         return nullptr;
       case Op::kMul:
         if (x == TypeKind::kInt && y == TypeKind::kInt) return a;
@@ -633,17 +670,31 @@ class ExprChecker {
     } else if (kind == TypeKind::kBool) {
       order = static_cast<int>(lhs.value.bool_value) - static_cast<int>(rhs.value.bool_value);
     } else {
-      order = lhs.value.int_value < rhs.value.int_value ? -1 : lhs.value.int_value > rhs.value.int_value;
+      order = lhs.value.int_value < rhs.value.int_value ? -1
+                                                        : lhs.value.int_value > rhs.value.int_value;
     }
     bool result = false;
     switch (expr->op) {
-      case Op::kEq: result = order == 0; break;
-      case Op::kNe: result = order != 0; break;
-      case Op::kLt: result = order < 0; break;
-      case Op::kLe: result = order <= 0; break;
-      case Op::kGt: result = order > 0; break;
-      case Op::kGe: result = order >= 0; break;
-      default: return expr;
+      case Op::kEq:
+        result = order == 0;
+        break;
+      case Op::kNe:
+        result = order != 0;
+        break;
+      case Op::kLt:
+        result = order < 0;
+        break;
+      case Op::kLe:
+        result = order <= 0;
+        break;
+      case Op::kGt:
+        result = order > 0;
+        break;
+      case Op::kGe:
+        result = order >= 0;
+        break;
+      default:
+        return expr;
     }
     return Bool(result, expr->span);
   }
@@ -685,7 +736,8 @@ class ExprChecker {
   }
 
   ExprPtr SetLiteral(const ast::Expr& expr, const Guards& guards, const Type* hint) {
-    const Type* element_hint = hint != nullptr && hint->kind == TypeKind::kSet ? hint->element : nullptr;
+    const Type* element_hint =
+        hint != nullptr && hint->kind == TypeKind::kSet ? hint->element : nullptr;
     std::vector<ExprPtr> elements;
     const Type* element_type = element_hint;
     bool all_constant = true;
@@ -706,7 +758,8 @@ class ExprChecker {
         return ErrorExpr(expr.span);
       }
       if (element->type->kind == TypeKind::kSet || element->type->kind == TypeKind::kRecord) {
-        state_.Error(DiagCode::kTypeMismatch, element->span, "sets hold primitive values or enums only");
+        state_.Error(DiagCode::kTypeMismatch, element->span,
+                     "sets hold primitive values or enums only");
         return ErrorExpr(expr.span);
       }
       all_constant = all_constant && IsConstant(*element);
@@ -738,7 +791,9 @@ class ExprChecker {
     };
     std::sort(values.begin(), values.end(), key_less);
     values.erase(std::unique(values.begin(), values.end(),
-                             [&](const Value& a, const Value& b) { return !key_less(a, b) && !key_less(b, a); }),
+                             [&](const Value& a, const Value& b) {
+                               return !key_less(a, b) && !key_less(b, a);
+                             }),
                  values.end());
   }
 
@@ -764,7 +819,8 @@ class ExprChecker {
   ExprPtr HasRole(const ast::Expr& expr, const Guards& guards) {
     ExprPtr subject = Check(*expr.args[0], guards, nullptr);
     if (IsError(*subject)) return subject;
-    if (subject->kind != CExprKind::kAttribute || subject->attribute != -1 || subject->text != "subject") {
+    if (subject->kind != CExprKind::kAttribute || subject->attribute != -1 ||
+        subject->text != "subject") {
       state_.Error(DiagCode::kInvalidOperand, expr.args[0]->span, "only `subject` has roles",
                    "write `subject has role NAME`");
       return ErrorExpr(expr.span);
@@ -778,7 +834,8 @@ class ExprChecker {
     if (role < 0) {
       std::vector<std::string> names;
       for (const Role& candidate : state_.program.roles) names.push_back(candidate.name);
-      state_.Error(DiagCode::kUnknownRole, expr.role.span, absl::StrCat("unknown role `", name, "`"),
+      state_.Error(DiagCode::kUnknownRole, expr.role.span,
+                   absl::StrCat("unknown role `", name, "`"),
                    DidYouMean(name, names).empty() ? absl::StrCat("declare it: `role ", name, "`")
                                                    : DidYouMean(name, names));
       return ErrorExpr(expr.span);
@@ -792,17 +849,19 @@ class ExprChecker {
     ExprPtr object = Check(*expr.args[0], guards, nullptr);
     if (IsError(*object)) return object;
     if (object->kind != CExprKind::kAttribute || object->type->kind != TypeKind::kRecord) {
-      state_.Error(DiagCode::kInvalidOperand, expr.args[0]->span,
-                   "`has` tests an attribute of `subject`, `resource`, `context` or a record inside them");
+      state_.Error(
+          DiagCode::kInvalidOperand, expr.args[0]->span,
+          "`has` tests an attribute of `subject`, `resource`, `context` or a record inside them");
       return ErrorExpr(expr.span);
     }
     const Field* field = object->type->record->Find(expr.text);
     if (field == nullptr) {
       std::vector<std::string> names;
       for (const Field& candidate : object->type->record->fields) names.push_back(candidate.name);
-      state_.Error(DiagCode::kUnknownName, expr.text_span,
-                   absl::StrCat("`", object->type->record->name, "` has no attribute `", expr.text, "`"),
-                   DidYouMean(expr.text, names));
+      state_.Error(
+          DiagCode::kUnknownName, expr.text_span,
+          absl::StrCat("`", object->type->record->name, "` has no attribute `", expr.text, "`"),
+          DidYouMean(expr.text, names));
       return ErrorExpr(expr.span);
     }
     if (!field->optional) {
@@ -828,10 +887,12 @@ class ExprChecker {
     scope_.variables.push_back({expr.text, collection->type->element, index});
     ExprPtr body = Check(*expr.args[1], guards, nullptr);
     scope_.variables.pop_back();
-    if (!Expect(*body, TypeKind::kBool, absl::StrCat("the body of `", expr.is_all ? "all" : "any", "`"))) {
+    if (!Expect(*body, TypeKind::kBool,
+                absl::StrCat("the body of `", expr.is_all ? "all" : "any", "`"))) {
       return ErrorExpr(expr.span);
     }
-    auto out = MakeExpr(expr.is_all ? CExprKind::kAll : CExprKind::kAny, state_.Prim(TypeKind::kBool), expr.span);
+    auto out = MakeExpr(expr.is_all ? CExprKind::kAll : CExprKind::kAny,
+                        state_.Prim(TypeKind::kBool), expr.span);
     out->index = index;
     out->args.push_back(std::move(collection));
     out->args.push_back(std::move(body));
@@ -843,7 +904,8 @@ class ExprChecker {
   ExprPtr Call(const ast::Expr& expr, const Guards& guards) {
     const std::string& name = expr.text;
     if (name == "ip" || name == "timestamp") return Constructor(expr);
-    if (name == "hour" || name == "minute" || name == "weekday" || name == "date") return TimeCall(expr, guards);
+    if (name == "hour" || name == "minute" || name == "weekday" || name == "date")
+      return TimeCall(expr, guards);
     if (scope_.package != nullptr) {
       if (auto it = scope_.package->defs.find(name); it != scope_.package->defs.end()) {
         return InlineDef(*scope_.package, *it->second, expr.span, &expr);
@@ -853,16 +915,16 @@ class ExprChecker {
     if (scope_.package != nullptr) {
       for (const auto& [def_name, decl] : scope_.package->defs) names.push_back(def_name);
     }
-    state_.Error(DiagCode::kUnknownFunction, expr.text_span, absl::StrCat("unknown function `", name, "`"),
-                 DidYouMean(name, names));
+    state_.Error(DiagCode::kUnknownFunction, expr.text_span,
+                 absl::StrCat("unknown function `", name, "`"), DidYouMean(name, names));
     return ErrorExpr(expr.span);
   }
 
   bool ArgumentCount(const ast::Expr& expr, size_t expected, size_t given) {
     if (given == expected) return true;
     state_.Error(DiagCode::kWrongArgumentCount, expr.span,
-                 absl::StrCat("`", expr.text, "` takes ", expected, " argument", expected == 1 ? "" : "s",
-                              ", found ", given));
+                 absl::StrCat("`", expr.text, "` takes ", expected, " argument",
+                              expected == 1 ? "" : "s", ", found ", given));
     return false;
   }
 
@@ -892,36 +954,41 @@ class ExprChecker {
                    "write `2026-01-31T09:00:00Z` or with an offset `+01:00`");
       return ErrorExpr(expr.span);
     }
-    return Constant(expr.span, TypeKind::kTimestamp, [&](Value& v) { v.int_value = absl::ToUnixMillis(time); });
+    return Constant(expr.span, TypeKind::kTimestamp,
+                    [&](Value& v) { v.int_value = absl::ToUnixMillis(time); });
   }
 
   ExprPtr TimeCall(const ast::Expr& expr, const Guards& guards) {
     if (!ArgumentCount(expr, 2, expr.args.size())) return ErrorExpr(expr.span);
     ExprPtr time = Check(*expr.args[0], guards, nullptr);
-    if (!Expect(*time, TypeKind::kTimestamp, absl::StrCat("`", expr.text, "`"))) return ErrorExpr(expr.span);
+    if (!Expect(*time, TypeKind::kTimestamp, absl::StrCat("`", expr.text, "`")))
+      return ErrorExpr(expr.span);
     // The zone must be known at compile time: a literal, a const, or a def
     // parameter bound to one.
     ExprPtr zone = Check(*expr.args[1], guards, nullptr);
     if (IsError(*zone)) return ErrorExpr(expr.span);
     if (!IsConstant(*zone) || zone->type->kind != TypeKind::kString) {
-      state_.Error(DiagCode::kNotConstant, expr.args[1]->span, "the time zone must be a constant string",
+      state_.Error(DiagCode::kNotConstant, expr.args[1]->span,
+                   "the time zone must be a constant string",
                    "for example \"Europe/Paris\" or \"UTC\"");
       return ErrorExpr(expr.span);
     }
     const std::string& zone_name = zone->value.string_value;
     absl::TimeZone time_zone;
     if (!absl::LoadTimeZone(zone_name, &time_zone)) {
-      state_.Error(DiagCode::kUnknownTimeZone, expr.args[1]->span, absl::StrCat("unknown time zone `", zone_name, "`"),
+      state_.Error(DiagCode::kUnknownTimeZone, expr.args[1]->span,
+                   absl::StrCat("unknown time zone `", zone_name, "`"),
                    "use an IANA name such as \"Europe/Paris\", \"America/New_York\" or \"UTC\"");
       return ErrorExpr(expr.span);
     }
-    Builtin builtin = expr.text == "hour"     ? Builtin::kHour
-                      : expr.text == "minute" ? Builtin::kMinute
+    Builtin builtin = expr.text == "hour"      ? Builtin::kHour
+                      : expr.text == "minute"  ? Builtin::kMinute
                       : expr.text == "weekday" ? Builtin::kWeekday
                                                : Builtin::kDate;
-    const Type* type = builtin == Builtin::kWeekday ? state_.program.types.EnumOf(state_.program.weekday_enum)
-                       : builtin == Builtin::kDate  ? state_.Prim(TypeKind::kString)
-                                                    : state_.Prim(TypeKind::kInt);
+    const Type* type = builtin == Builtin::kWeekday
+                           ? state_.program.types.EnumOf(state_.program.weekday_enum)
+                       : builtin == Builtin::kDate ? state_.Prim(TypeKind::kString)
+                                                   : state_.Prim(TypeKind::kInt);
     auto out = MakeExpr(CExprKind::kCall, type, expr.span);
     out->builtin = builtin;
     out->text = zone_name;
@@ -993,10 +1060,16 @@ class ExprChecker {
     if (method->arity == 1) {
       const Type* expected = nullptr;
       switch (method->builtin) {
-        case Builtin::kSetContains: expected = element; break;
+        case Builtin::kSetContains:
+          expected = element;
+          break;
         case Builtin::kContainsAny:
-        case Builtin::kContainsAll: expected = state_.program.types.SetOf(element); break;
-        default: expected = state_.Prim(TypeKind::kString); break;
+        case Builtin::kContainsAll:
+          expected = state_.program.types.SetOf(element);
+          break;
+        default:
+          expected = state_.Prim(TypeKind::kString);
+          break;
       }
       ExprPtr argument = Check(*expr.args[1], guards, expected);
       if (IsError(*argument)) return ErrorExpr(expr.span);

@@ -167,6 +167,16 @@ class Expander {
         Operand(first, kNotLevel, false);
         return;
       case K::kNegate:
+        // `-(5)` stays parenthesised: `-5` would read back as one literal.
+        if (first != nullptr &&
+            (first->kind == ast::ExprKind::kInt || first->kind == ast::ExprKind::kDecimal ||
+             first->kind == ast::ExprKind::kDuration) &&
+            !StartsWithMinus(*first)) {
+          Text("-(");
+          Operand(first, kOrLevel, false);
+          Text(")");
+          return;
+        }
         // `- -a`: two minus signs in a row read badly.
         Text(first != nullptr && !NeedsParens(*first, kNegateLevel, false) &&
                      StartsWithMinus(*first)

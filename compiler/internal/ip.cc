@@ -16,7 +16,8 @@ std::optional<IpNetwork> ParseIpNetwork(const std::string& text) {
   if (size_t slash = text.find('/'); slash != std::string::npos) {
     address = text.substr(0, slash);
     std::string digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 || !absl::SimpleAtoi(digits, &prefix)) return std::nullopt;
+    if (digits.empty() || digits.size() > 3 || !absl::SimpleAtoi(digits, &prefix))
+      return std::nullopt;
   }
   if (inet_pton(AF_INET, address.c_str(), network.bytes) == 1) {
     network.v6 = false;

@@ -82,11 +82,20 @@ bool ParseDuration(std::string_view text, int64_t* millis, std::string* error) {
       i += 2;
     } else if (i < text.size()) {
       switch (text[i]) {
-        case 's': unit = 1000; break;
-        case 'm': unit = 60 * 1000; break;
-        case 'h': unit = 60 * 60 * 1000; break;
-        case 'd': unit = 24 * 60 * 60 * 1000; break;
-        default: break;
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60 * 1000;
+          break;
+        case 'h':
+          unit = 60 * 60 * 1000;
+          break;
+        case 'd':
+          unit = 24 * 60 * 60 * 1000;
+          break;
+        default:
+          break;
       }
       ++i;
     }
