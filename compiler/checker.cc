@@ -799,12 +799,10 @@ class DeclarationChecker {
                 });
     ForEachDecl(ast::Declaration::Kind::kPolicySet,
                 [&](const ast::Declaration& decl, PackageInfo& package) {
-                  size_t before = uses.size();
                   size_t sets_before = program_.policy_sets.size();
                   CheckPolicySet(*decl.policy_set, package, &uses);
                   for (size_t i = sets_before; i < program_.policy_sets.size(); ++i)
                     set_package[static_cast<int>(i)] = &package;
-                  (void)before;
                 });
     // `use NAME` / `use pkg.NAME`.
     for (const auto& [set_index, name] : uses) {

@@ -207,6 +207,60 @@ TEST_CASE("imports across packages and the stdlib") {
   CHECK(cycle->diagnostics.Sorted().front().code == DiagCode::kImportCycle);
 }
 
+TEST_CASE("policy sets: nesting, use, roots and cycles") {
+  auto r =
+      Compile(R"(policy shared on payment { rule r: permit read if resource.owner == subject.id }
+policyset outer combine first_applicable {
+  policy inner on payment { rule i: deny delete }
+  policyset nested combine permit_overrides { use shared }
+}
+)");
+  CHECK(r.text == "");
+  REQUIRE(r.compilation->program != nullptr);
+  const CheckedProgram& program = *r.compilation->program;
+  REQUIRE(program.roots.size() == 1);  // `shared` is used, `inner` nested: only `outer` is a root
+  CHECK(program.roots[0].is_set);
+  CHECK(program.policy_sets[program.roots[0].index].algorithm == Algorithm::kFirstApplicable);
+
+  auto unknown = Compile("policyset s { use missing }\n");
+  CHECK(unknown.text.find("error[E0102]: no policy or policy set `missing`") != std::string::npos);
+  auto cycle = Compile("policyset a { use b }\npolicyset b { use a }\n");
+  CHECK(cycle.text.find("error[E0111]") != std::string::npos);
+}
+
+TEST_CASE("risk scores, limits and data") {
+  auto ok = Compile(R"(data blocked: set<ip>
+risk signin {
+  +40 if context has ip and context.ip in data.blocked
+  +30 if not context.device.known
+  -10 if subject.auth.mfa
+}
+limit calls: 100 per 1m by subject.id, action
+policy p on payment {
+  rule risky: step_up mfa * if risk.signin >= 50
+  rule slow: deny * if limits.calls.exceeded because "rate limit"
+  rule left: permit read if limits.calls.remaining > 10 and risk.signin < 50
+}
+)");
+  CHECK(ok.text == "");
+  auto bad = Compile(R"(policy p on payment {
+  rule a: deny * if risk.login > 1
+  rule b: deny * if limits.calls.exceeded
+  rule c: deny * if data.nothing.is_empty()
+}
+)");
+  CHECK(bad.text.find("error[E0102]: no risk score named `login` is declared") !=
+        std::string::npos);
+  CHECK(bad.text.find("error[E0102]: no limit named `calls` is declared") != std::string::npos);
+  CHECK(bad.text.find("error[E0102]: no data named `nothing` is declared") != std::string::npos);
+}
+
+TEST_CASE("a policy on * knows only the attributes every resource has") {
+  auto r = Compile("policy p on * {\n  rule r: permit read if resource.owner == subject.id\n}\n");
+  CHECK(r.text.find("this policy is `on *`: only `resource.type` and `resource.id` are known") !=
+        std::string::npos);
+}
+
 TEST_CASE("examples and stdlib policies check clean") {
   auto r = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples",
                          std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies"});
