@@ -15,14 +15,7 @@ namespace {
 
 using internal::QuoteString;
 
-std::string JoinNames(const std::vector<ast::Identifier>& names) {
-  std::string out;
-  for (const ast::Identifier& name : names) {
-    if (!out.empty()) out += ", ";
-    out += name.text;
-  }
-  return out;
-}
+using internal::JoinNames;
 
 class Dumper {
  public:
@@ -315,21 +308,7 @@ class Dumper {
 
   void Jit(int depth, const ast::JitDecl& jit, const Span& span) {
     Node(depth, absl::StrCat("jit ", jit.name.text), span);
-    std::vector<std::pair<Span, std::string>> clauses;
-    for (const auto& c : jit.grants) {
-      clauses.emplace_back(c.span, absl::StrCat("grants role ", JoinNames(c.roles)));
-    }
-    for (const auto& c : jit.max) {
-      clauses.emplace_back(c.span, absl::StrCat("max ", c.text, " ms ", c.millis));
-    }
-    for (const auto& c : jit.approvals) {
-      clauses.emplace_back(c.span, absl::StrCat("approvals ", c.count, " of role ", c.role.text));
-    }
-    for (const auto& c : jit.requires_) {
-      clauses.emplace_back(c.span, absl::StrCat("requires ", JoinNames(c.items)));
-    }
-    std::stable_sort(clauses.begin(), clauses.end(),
-                     [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
+    std::vector<std::pair<Span, std::string>> clauses = internal::JitClauses(jit);
     for (const auto& [clause_span, text] : clauses) Node(depth + 1, text, clause_span);
   }
 
@@ -359,25 +338,8 @@ class Dumper {
   }
 
   void Rule(int depth, const ast::RuleDecl& rule) {
-    std::string text = absl::StrCat("rule ", rule.name.text, " ");
-    switch (rule.effect) {
-      case ast::EffectKind::kPermit:
-        text += "permit";
-        break;
-      case ast::EffectKind::kDeny:
-        text += "deny";
-        break;
-      case ast::EffectKind::kStepUp:
-        absl::StrAppend(&text, "step_up ", rule.challenge.text);
-        break;
-    }
-    if (rule.any_action) {
-      text += " *";
-    } else if (rule.action_set) {
-      absl::StrAppend(&text, " [", JoinNames(rule.actions), "]");
-    } else {
-      absl::StrAppend(&text, " ", JoinNames(rule.actions));
-    }
+    std::string text = absl::StrCat("rule ", rule.name.text, " ", internal::EffectText(rule), " ",
+                                    internal::ActionsText(rule));
     Node(depth, text, rule.span);
     Expr(depth + 1, rule.condition.get());
     if (rule.reason)
@@ -413,22 +375,7 @@ class Dumper {
     Node(depth, absl::StrCat("test ", QuoteString(test.name)), test.span);
     Json(depth + 1, "given", test.given);
     if (test.data) Json(depth + 1, "data", *test.data);
-    std::string expect = "expect ";
-    switch (test.expect) {
-      case ast::Outcome::kPermit:
-        expect += "permit";
-        break;
-      case ast::Outcome::kDeny:
-        expect += "deny";
-        break;
-      case ast::Outcome::kNotApplicable:
-        expect += "not_applicable";
-        break;
-      case ast::Outcome::kStepUp:
-        absl::StrAppend(&expect, "step_up ", test.challenge.text);
-        break;
-    }
-    if (!test.by_rules.empty()) absl::StrAppend(&expect, " by ", JoinNames(test.by_rules));
+    std::string expect = internal::ExpectText(test);
     Node(depth + 1, expect, test.expect_span);
   }
 

@@ -437,4 +437,68 @@ std::string FormatJsonInline(const ast::JsonValue& value) {
   return "null";
 }
 
+std::string JoinNames(const std::vector<ast::Identifier>& names) {
+  std::string out;
+  for (const ast::Identifier& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name.text;
+  }
+  return out;
+}
+
+std::string EffectText(const ast::RuleDecl& rule) {
+  switch (rule.effect) {
+    case ast::EffectKind::kPermit:
+      return "permit";
+    case ast::EffectKind::kDeny:
+      return "deny";
+    case ast::EffectKind::kStepUp:
+      return absl::StrCat("step_up ", rule.challenge.text);
+  }
+  return "deny";
+}
+
+std::string ActionsText(const ast::RuleDecl& rule) {
+  if (rule.any_action) return "*";
+  if (rule.action_set || rule.actions.size() != 1)
+    return absl::StrCat("[", JoinNames(rule.actions), "]");
+  return rule.actions.front().text;
+}
+
+std::string ExpectText(const ast::TestDecl& test) {
+  std::string expect = "expect ";
+  switch (test.expect) {
+    case ast::Outcome::kPermit:
+      expect += "permit";
+      break;
+    case ast::Outcome::kDeny:
+      expect += "deny";
+      break;
+    case ast::Outcome::kNotApplicable:
+      expect += "not_applicable";
+      break;
+    case ast::Outcome::kStepUp:
+      absl::StrAppend(&expect, "step_up ", test.challenge.text);
+      break;
+  }
+  if (!test.by_rules.empty()) absl::StrAppend(&expect, " by ", JoinNames(test.by_rules));
+  return expect;
+}
+
+std::vector<std::pair<Span, std::string>> JitClauses(const ast::JitDecl& jit) {
+  // The AST keeps clauses by kind; their spans give back the source order.
+  std::vector<std::pair<Span, std::string>> clauses;
+  for (const auto& c : jit.grants)
+    clauses.emplace_back(c.span, absl::StrCat("grants role ", JoinNames(c.roles)));
+  for (const auto& c : jit.max) clauses.emplace_back(c.span, absl::StrCat("max ", c.text));
+  for (const auto& c : jit.approvals) {
+    clauses.emplace_back(c.span, absl::StrCat("approvals ", c.count, " of role ", c.role.text));
+  }
+  for (const auto& c : jit.requires_)
+    clauses.emplace_back(c.span, absl::StrCat("requires ", JoinNames(c.items)));
+  std::stable_sort(clauses.begin(), clauses.end(),
+                   [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
+  return clauses;
+}
+
 }  // namespace warden::internal

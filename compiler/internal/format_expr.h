@@ -58,6 +58,17 @@ std::string FormatJsonInline(const ast::JsonValue& value);
 // An object key: bare when it is a name, quoted otherwise.
 std::string FormatJsonKey(const ast::Identifier& key);
 
+// Pieces of declarations that the formatter and the AST dump both print.
+std::string JoinNames(const std::vector<ast::Identifier>& names);
+// "permit", "deny", "step_up mfa"
+std::string EffectText(const ast::RuleDecl& rule);
+// "*", "read", "[read, write]"
+std::string ActionsText(const ast::RuleDecl& rule);
+// "expect deny by a, b"
+std::string ExpectText(const ast::TestDecl& test);
+// The clauses of a jit profile as written, in source order.
+std::vector<std::pair<Span, std::string>> JitClauses(const ast::JitDecl& jit);
+
 }  // namespace warden::internal
 
 #endif  // WARDEN_COMPILER_INTERNAL_FORMAT_EXPR_H_
