@@ -83,6 +83,14 @@ class DiagnosticListener : public antlr4::BaseErrorListener {
     }
     if (span.begin == last_error_offset_) return;  // one report per place
     last_error_offset_ = span.begin;
+    // Recovery right after an error often trips over the next few tokens;
+    // those follow-on errors describe the same problem, so they are dropped.
+    if (offending != nullptr) {
+      size_t index = offending->getTokenIndex();
+      bool follow_on = last_error_token_ != SIZE_MAX && index <= last_error_token_ + kFollowOnTokens;
+      last_error_token_ = index;
+      if (follow_on) return;
+    }
     ++errors_;
     Report(recognizer, offending, span, message);
     if (errors_ >= max_errors_) throw StopParsing{};
@@ -145,8 +153,10 @@ class DiagnosticListener : public antlr4::BaseErrorListener {
   const OffsetMap& offsets_;
   DiagnosticSink& sink_;
   int max_errors_;
+  static constexpr size_t kFollowOnTokens = 3;
   int errors_ = 0;
   uint32_t last_error_offset_ = UINT32_MAX;
+  size_t last_error_token_ = SIZE_MAX;
 };
 
 // Stops the parse when rule nesting would exceed the configured depth, so
@@ -481,8 +491,8 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::LiteralPrimaryContext*>(ctx)) return Literal(c->literal());
     if (auto* c = dynamic_cast<P::CallPrimaryContext*>(ctx)) {
       auto expr = Make(ast::ExprKind::kCall, ctx);
-      expr->text = c->name()->getText();
-      expr->text_span = SpanOf(c->name());
+      expr->text = c->exprName()->getText();
+      expr->text_span = SpanOf(c->exprName());
       if (c->arguments() != nullptr) {
         for (auto* arg : c->arguments()->expr()) expr->args.push_back(Expr(arg));
       }
@@ -490,7 +500,7 @@ class AstBuilder {
     }
     if (auto* c = dynamic_cast<P::NamePrimaryContext*>(ctx)) {
       auto expr = Make(ast::ExprKind::kName, ctx);
-      expr->text = c->name()->getText();
+      expr->text = c->exprName()->getText();
       expr->text_span = expr->span;
       return expr;
     }

@@ -154,8 +154,8 @@ expr
 
 primary
     : literal                                               # literalPrimary
-    | name '(' arguments? ')'                               # callPrimary
-    | name                                                  # namePrimary
+    | exprName '(' arguments? ')'                           # callPrimary
+    | exprName                                              # namePrimary
     | '(' expr ')'                                          # parenPrimary
     | '[' (expr (',' expr)* ','?)? ']'                      # setPrimary
     ;
@@ -181,6 +181,17 @@ name
     | 'on' | 'combine' | 'use' | 'test' | 'given' | 'expect' | 'obligation' | 'advice'
     | 'set' | 'enum' | 'schema' | 'package' | 'import' | 'as' | 'rule' | 'permit' | 'deny'
     | 'step_up' | 'not_applicable' | 'because' | 'any' | 'all' | 'null' | SENSITIVE
+    ;
+
+// Names that can start an expression: every name except the words that
+// begin a declaration or a rule, so that an expression cut short before the
+// next `rule` is reported where it ends rather than one token later.
+exprName
+    : ID
+    | 'subject' | 'resource' | 'context' | 'actions' | 'extends' | 'grants' | 'max'
+    | 'approvals' | 'of' | 'requires' | 'risk' | 'per' | 'by' | 'data' | 'on' | 'combine'
+    | 'use' | 'given' | 'expect' | 'obligation' | 'advice' | 'set' | 'enum' | 'as' | 'permit'
+    | 'deny' | 'step_up' | 'not_applicable' | 'because' | 'any' | 'all' | 'null' | SENSITIVE
     ;
 
 // ---------------------------------------------------------------- lexer
