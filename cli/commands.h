@@ -38,6 +38,9 @@ inline constexpr int kExitUsage = 2;
 void AddCheckCommand(CLI::App& app, int& exit_code);
 void AddFmtCommand(CLI::App& app, int& exit_code);
 void AddCompileCommand(CLI::App& app, int& exit_code);
+void AddTestCommand(CLI::App& app, int& exit_code);  // test_command.cc
+void AddEvalCommand(CLI::App& app, int& exit_code);  // eval_command.cc
+void AddDisasmCommand(CLI::App& app, int& exit_code);  // disasm_command.cc
 
 // ---------------------------------------------------------------- files.cc
 

@@ -1,6 +1,6 @@
-// `warden compile --dump=ast PATH...`: print what a compiler stage produced,
-// for debugging and golden tests. Only the AST stage exists so far; `ir`,
-// `bytecode` and writing a bundle with -o come with the code generator.
+// `warden compile [-o BUNDLE] [--dump=ast|bytecode] PATH...`: compile
+// policies into a verified bundle (-o), and/or print what a compiler stage
+// produced, for debugging and golden tests (`ir` is not implemented yet).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,6 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "compiler/ast_dump.h"
+#include "compiler/bytecode/bundle.h"
+#include "compiler/bytecode/disasm.h"
+#include "compiler/codegen.h"
 #include "compiler/driver.h"
 
 namespace warden::cli {
@@ -19,19 +22,46 @@ namespace {
 struct CompileFlags {
   std::vector<std::string> paths;
   std::string dump;
+  std::string output;  // -o: the bundle to write
 };
 
 // Accepts the stages that can be dumped; says which ones are still to come.
 std::string CheckStage(std::string& stage) {
-  if (stage == "ast") return {};
-  if (stage == "ir" || stage == "bytecode") {
-    return absl::StrCat("--dump=", stage, " is not implemented yet; only --dump=ast is available");
-  }
+  if (stage == "ast" || stage == "bytecode") return {};
+  if (stage == "ir") return "--dump=ir is not implemented yet; use --dump=ast or --dump=bytecode";
   return absl::StrCat("unknown stage `", stage,
-                      "`; the stages are ast (ir and bytecode are not implemented yet)");
+                      "`; the stages are ast and bytecode (ir is not implemented yet)");
+}
+
+// Compiles every path into one program: a bundle (-o) and/or its listing.
+int RunCodegen(const CompileFlags& flags) {
+  absl::StatusOr<std::unique_ptr<Compilation>> compilation = CompilePaths(flags.paths);
+  if (!compilation.ok()) {
+    PrintError(std::string(compilation.status().message()));
+    return kExitUsage;
+  }
+  const Compilation& c = **compilation;
+  std::vector<Diagnostic> diagnostics = c.diagnostics.Sorted();
+  if (!diagnostics.empty()) std::cerr << RenderTextAll(diagnostics, c.sources);
+  if (c.program == nullptr) return kExitFindings;
+  absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
+  if (!program.ok()) {
+    PrintError(std::string(program.status().message()));
+    return kExitFindings;
+  }
+  if (flags.dump == "bytecode") std::cout << bc::Disassemble(*program);
+  if (!flags.output.empty()) {
+    if (absl::Status status = WriteFileAtomically(flags.output, bc::WriteBundle(*program));
+        !status.ok()) {
+      PrintError(std::string(status.message()));
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
 }
 
 int RunCompile(const CompileFlags& flags) {
+  if (flags.dump != "ast") return RunCodegen(flags);
   absl::StatusOr<std::vector<std::string>> files = CollectWardenFiles(flags.paths);
   if (!files.ok()) {
     PrintError(std::string(files.status().message()));
@@ -66,20 +96,39 @@ int RunCompile(const CompileFlags& flags) {
 
 void AddCompileCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<CompileFlags>();
-  CLI::App* command =
-      app.add_subcommand("compile", "Compile policies and print what a stage produced");
-  command->footer("Exit codes: 0 done, 1 a file does not parse, 2 usage or I/O error.");
-  command
-      ->add_option("--dump", flags->dump,
-                   "Print the output of a stage: ast (one `// PATH` header per file, then the tree "
-                   "with line:col of each node)")
-      ->required()
-      ->check(CLI::Validator(CheckStage, "", "stage"))
-      ->type_name("STAGE");
+  CLI::App* command = app.add_subcommand(
+      "compile", "Compile policies into a bundle, or print what a stage produced");
+  command->footer("Exit codes: 0 done, 1 the policies have errors, 2 usage or I/O error.");
+  auto* dump =
+      command
+          ->add_option(
+              "--dump", flags->dump,
+              "Print the output of a stage: ast (one `// PATH` header per file, then the tree "
+              "with line:col of each node) or bytecode (the whole program's listing)")
+          ->check(CLI::Validator(CheckStage, "", "stage"))
+          ->type_name("STAGE");
+  auto* output =
+      command
+          ->add_option("-o,--output", flags->output, "Write the compiled, verified bundle to FILE")
+          ->type_name("FILE");
+  (void)dump;
+  (void)output;
   command->add_option("paths", flags->paths, ".warden files, or directories searched recursively")
       ->required()
       ->type_name("PATH");
-  command->callback([flags, &exit_code] { exit_code = RunCompile(*flags); });
+  command->callback([flags, &exit_code] {
+    if (flags->dump.empty() && flags->output.empty()) {
+      PrintError("compile needs -o FILE or --dump=STAGE");
+      exit_code = kExitUsage;
+      return;
+    }
+    if (flags->dump == "ast" && !flags->output.empty()) {
+      PrintError("--dump=ast prints each file's syntax tree; it cannot be combined with -o");
+      exit_code = kExitUsage;
+      return;
+    }
+    exit_code = RunCompile(*flags);
+  });
 }
 
 }  // namespace warden::cli

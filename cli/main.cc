@@ -28,6 +28,9 @@ int Main(int argc, char** argv) {
   AddCheckCommand(app, exit_code);
   AddFmtCommand(app, exit_code);
   AddCompileCommand(app, exit_code);
+  AddTestCommand(app, exit_code);
+  AddEvalCommand(app, exit_code);
+  AddDisasmCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

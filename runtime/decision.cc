@@ -34,6 +34,8 @@ const char* EvalErrorCode(EvalError error) {
       return "separation_of_duties";
     case EvalError::kLimitExceeded:
       return "limit_exceeded";
+    case EvalError::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }
@@ -55,51 +57,60 @@ int Rank(Outcome outcome, bool deny_first) {
   return 0;
 }
 
-Result Overrides(const std::vector<Result>& children, bool deny_first) {
-  Result best;
-  for (const Result& child : children) {
-    if (Rank(child.outcome, deny_first) > Rank(best.outcome, deny_first)) best = child;
+Combined Overrides(const Outcome* outcomes, size_t count, bool deny_first) {
+  Combined best;
+  for (size_t i = 0; i < count; ++i) {
+    if (Rank(outcomes[i], deny_first) > Rank(best.outcome, deny_first)) best = Combined{outcomes[i], static_cast<int>(i)};
   }
   return best;
 }
 
 }  // namespace
 
-Result Combine(Algorithm algorithm, const std::vector<Result>& children, EvalError* error) {
+Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count, EvalError* error) {
   switch (algorithm) {
     case Algorithm::kDenyOverrides:
-      return Overrides(children, /*deny_first=*/true);
+      return Overrides(outcomes, count, /*deny_first=*/true);
     case Algorithm::kPermitOverrides:
-      return Overrides(children, /*deny_first=*/false);
+      return Overrides(outcomes, count, /*deny_first=*/false);
     case Algorithm::kFirstApplicable:
-      for (const Result& child : children) {
-        if (child.outcome != Outcome::kNotApplicable) return child;
+      for (size_t i = 0; i < count; ++i) {
+        if (outcomes[i] != Outcome::kNotApplicable) return Combined{outcomes[i], static_cast<int>(i)};
       }
-      return Result{};
+      return Combined{};
     case Algorithm::kDenyUnlessPermit: {
-      Result result = Overrides(children, /*deny_first=*/false);
-      if (result.outcome == Outcome::kNotApplicable) result.outcome = Outcome::kDeny;
+      Combined result = Overrides(outcomes, count, /*deny_first=*/false);
+      if (result.outcome == Outcome::kNotApplicable) result = Combined{Outcome::kDeny, -1};
       return result;
     }
     case Algorithm::kPermitUnlessDeny: {
-      Result result = Overrides(children, /*deny_first=*/true);
-      if (result.outcome == Outcome::kNotApplicable) result.outcome = Outcome::kPermit;
+      Combined result = Overrides(outcomes, count, /*deny_first=*/true);
+      if (result.outcome == Outcome::kNotApplicable) result = Combined{Outcome::kPermit, -1};
       return result;
     }
     case Algorithm::kOnlyOneApplicable: {
-      const Result* applicable = nullptr;
-      for (const Result& child : children) {
-        if (child.outcome == Outcome::kNotApplicable) continue;
-        if (applicable != nullptr) {
+      int applicable = -1;
+      for (size_t i = 0; i < count; ++i) {
+        if (outcomes[i] == Outcome::kNotApplicable) continue;
+        if (applicable >= 0) {
           if (error != nullptr) *error = EvalError::kOnlyOneApplicable;
-          return Result{Outcome::kDeny, {}};
+          return Combined{Outcome::kDeny, -1};
         }
-        applicable = &child;
+        applicable = static_cast<int>(i);
       }
-      return applicable != nullptr ? *applicable : Result{};
+      return applicable >= 0 ? Combined{outcomes[applicable], applicable} : Combined{};
     }
   }
-  return Result{Outcome::kDeny, {}};
+  return Combined{Outcome::kDeny, -1};
+}
+
+Result Combine(Algorithm algorithm, const std::vector<Result>& children, EvalError* error) {
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(children.size());
+  for (const Result& child : children) outcomes.push_back(child.outcome);
+  Combined combined = CombineOutcomes(algorithm, outcomes.data(), outcomes.size(), error);
+  if (combined.child >= 0) return children[combined.child];
+  return Result{combined.outcome, {}};
 }
 
 }  // namespace warden::rt

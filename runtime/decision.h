@@ -10,6 +10,7 @@
 #ifndef WARDEN_RUNTIME_DECISION_H_
 #define WARDEN_RUNTIME_DECISION_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -39,6 +40,7 @@ enum class EvalError : uint8_t {
   kBadRequest,          // the request could not be decoded (see its message)
   kSeparationOfDuties,  // the subject holds roles that are separated
   kLimitExceeded,       // an evaluation budget was exhausted
+  kUnavailable,         // a limit counter (run-time state) could not be read
 };
 const char* EvalErrorCode(EvalError error);  // "missing_attribute", …
 
@@ -57,6 +59,18 @@ struct Result {
 // permit_unless_deny never return not_applicable. only_one_applicable returns
 // deny (and sets *error) when more than one child applies.
 Result Combine(Algorithm algorithm, const std::vector<Result>& children, EvalError* error);
+
+// The same algorithm over bare outcomes, for evaluators that keep results in
+// their own storage (the VM: no allocation per decision). `child` is the
+// index of the child whose result is taken (its challenge, for step_up), or
+// -1 when the result is a default (not_applicable; deny_unless_permit's deny;
+// permit_unless_deny's permit; only_one_applicable's deny on conflict).
+// Combine() is written on top of it, so both agree by construction.
+struct Combined {
+  Outcome outcome = Outcome::kNotApplicable;
+  int child = -1;
+};
+Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count, EvalError* error);
 
 }  // namespace warden::rt
 

@@ -32,7 +32,8 @@ TEST_CASE("diagnostic golden files") {
     std::string name = entry.path().filename().string();
     auto compilation = CompileSources({{name, ReadText(entry.path())}});
     std::string rendered;
-    for (const Diagnostic& d : compilation->diagnostics.Sorted()) rendered += RenderText(d, compilation->sources);
+    for (const Diagnostic& d : compilation->diagnostics.Sorted())
+      rendered += RenderText(d, compilation->sources);
     fs::path expected = entry.path();
     expected.replace_extension(".expected");
     if (update) {

@@ -1,0 +1,252 @@
+// The bytecode program: everything the runtime needs to answer decisions.
+//
+// The compiler's code generator (compiler/codegen.h) fills a Program from a
+// checked program; bundle.h turns it into bytes and back; verify.h checks
+// every index, operand and jump before the runtime uses it; the runtime
+// (runtime/engine.h) prepares run-time views of it (constant values, RE2
+// objects, time zones, role bitsets, the rule index) once at load.
+//
+// Everything here is plain data addressed by indices, so a Program can be
+// serialized field by field and every cross-reference can be bounds-checked.
+// Names are kept for decisions (rule name, file:line), disassembly and the
+// request decoder (attribute paths, enum members, role names).
+#ifndef WARDEN_COMPILER_BYTECODE_PROGRAM_H_
+#define WARDEN_COMPILER_BYTECODE_PROGRAM_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/bytecode/opcodes.h"
+
+namespace warden::bc {
+
+// A declared type, as far as the runtime needs it.
+enum class TypeCode : uint8_t {
+  kBool,
+  kInt,
+  kDecimal,
+  kString,
+  kDuration,
+  kTimestamp,
+  kIp,
+  kEnum,
+  kSet,
+  kRecord
+};
+inline constexpr int kTypeCodeCount = 10;
+const char* TypeCodeName(TypeCode code);
+
+struct TypeRef {
+  TypeCode code = TypeCode::kBool;
+  TypeCode element = TypeCode::kBool;  // kSet: the element type (never a set or record)
+  int32_t enumeration = -1;            // kEnum, or kSet of kEnum: index into Program::enums
+  bool operator==(const TypeRef&) const = default;
+};
+
+// The value kind of a scalar type (enums, decimals, durations, timestamps are ints).
+ValueKind ScalarKind(TypeCode code);
+// The register type that holds a value of `type`; false for records.
+bool RegTypeOf(const TypeRef& type, RegType* out);
+
+inline constexpr int32_t kNoDefault = -1;
+inline constexpr int32_t kDefaultNow = -2;  // context.time: the time of the decision
+
+struct Attribute {
+  std::string path;  // "subject.auth.mfa", "resource.payment.amount"
+  TypeRef type;
+  bool optional = false;
+  bool sensitive = false;
+  bool builtin = false;
+  int32_t parent = -1;         // enclosing record attribute, or -1
+  int32_t resource_type = -1;  // resource attributes: index into resource_types
+  uint32_t slot = 0;           // frame slot; `resource.T.type`/`.id` share `resource.type`/`.id`'s
+  int32_t default_value = kNoDefault;  // constant index, kNoDefault or kDefaultNow
+};
+
+struct Enum {
+  std::string name;
+  std::vector<std::string> members;
+};
+
+struct Action {
+  std::string name;
+  bool sensitive = false;
+};
+
+struct Role {
+  std::string name;
+  std::vector<uint32_t> closure;  // itself and every role it extends, transitively
+};
+
+struct Separation {
+  std::vector<uint32_t> roles;
+  uint32_t file = 0;  // index into files
+  uint32_t line = 0;
+};
+
+struct JitProfile {
+  std::string name;
+  std::vector<uint32_t> grants;  // roles
+};
+
+struct RiskFactor {
+  int64_t points = 0;
+  uint32_t block = 0;  // condition: a block returning bool
+};
+
+struct Risk {
+  std::string name;
+  std::vector<RiskFactor> factors;
+};
+
+struct Limit {
+  std::string name;
+  int64_t count = 0;
+  int64_t window_ms = 0;
+};
+
+struct DataSlot {
+  std::string name;
+  TypeRef type;
+};
+
+enum class Effect : uint8_t { kPermit, kDeny, kStepUp };
+const char* EffectName(Effect effect);
+
+struct ExtraArg {
+  std::string key;
+  uint32_t block = 0;  // a block returning the value
+  TypeRef type;        // the value's declared type, for rendering it in decisions
+};
+
+struct Extra {  // an obligation or advice
+  bool is_obligation = true;
+  std::string name;
+  std::vector<ExtraArg> args;
+};
+
+inline constexpr int32_t kNoBlock = -1;
+
+struct Rule {
+  std::string name;
+  uint32_t file = 0;  // index into files
+  uint32_t line = 0;
+  Effect effect = Effect::kPermit;
+  int32_t challenge = -1;  // kStepUp: index into challenges
+  bool has_reason = false;
+  std::string reason;
+  bool any_action = false;
+  std::vector<uint32_t> actions;  // indices into actions
+  int32_t condition = kNoBlock;   // a block returning bool; kNoBlock: always fires
+  std::vector<Extra> extras;
+};
+
+// Same order as rt::Algorithm.
+enum class Algorithm : uint8_t {
+  kDenyOverrides,
+  kPermitOverrides,
+  kFirstApplicable,
+  kDenyUnlessPermit,
+  kPermitUnlessDeny,
+  kOnlyOneApplicable,
+};
+inline constexpr int kAlgorithmCount = 6;
+const char* AlgorithmName(Algorithm algorithm);
+
+struct Policy {
+  std::string name;
+  int32_t resource_type = -1;  // -1: every resource type
+  Algorithm algorithm = Algorithm::kDenyOverrides;
+  std::vector<uint32_t> rules;  // indices into Program::rules, in source order
+};
+
+struct Member {
+  bool is_set = false;
+  uint32_t index = 0;  // into policies or policy_sets
+  bool operator==(const Member&) const = default;
+};
+
+struct PolicySet {
+  std::string name;
+  Algorithm algorithm = Algorithm::kDenyOverrides;
+  std::vector<Member> members;
+};
+
+// An IP address or network. IPv4 uses bytes[0..3].
+struct IpNet {
+  uint8_t bytes[16] = {};
+  uint8_t prefix = 0;  // 32 or 128 for one address
+  bool v6 = false;
+  bool operator==(const IpNet&) const = default;
+};
+
+// A constant-pool entry. Pool entries are unique (the code generator
+// deduplicates them); sets list their members as indices of earlier scalar
+// entries of the set's element kind, sorted by value and unique.
+struct Constant {
+  ValueKind kind = ValueKind::kInt;
+  ValueKind element = ValueKind::kBool;  // kSet
+  int64_t i = 0;                         // kBool (0/1), kInt
+  std::string s;                         // kString
+  IpNet ip;                              // kIp
+  std::vector<uint32_t> elements;        // kSet
+  bool operator==(const Constant&) const = default;
+};
+
+// The order of set members (constant sets are stored sorted, so membership
+// is a binary search): bools and ints ascending, strings byte-wise, IP
+// networks by (v6, bytes, prefix). Returns <0, 0, >0.
+int CompareScalars(const Constant& a, const Constant& b);
+
+// A straight-line-with-forward-jumps piece of code: a rule condition, a risk
+// factor condition, or an obligation/advice value.
+struct CodeBlock {
+  uint32_t begin = 0;      // index into code
+  uint32_t size = 0;       // instructions; the last one is RET
+  uint32_t reg_begin = 0;  // index into reg_types
+  uint16_t num_regs = 0;
+  RegType result = 0;  // the type RET returns
+};
+
+struct Program {
+  std::vector<std::string> files;  // source paths, for file:line
+  uint32_t slot_count = 0;
+  std::vector<Attribute> attributes;  // indexed by the checker's AttributeId
+  std::vector<Enum> enums;
+  int32_t action_enum = -1;  // the enum of declared actions
+  std::vector<Action> actions;
+  std::vector<std::string> resource_types;
+  std::vector<Role> roles;
+  std::vector<Separation> separations;
+  std::vector<std::string> challenges;
+  std::vector<JitProfile> jit_profiles;
+  std::vector<Risk> risks;
+  std::vector<Limit> limits;
+  std::vector<DataSlot> data;
+  std::vector<Rule> rules;
+  std::vector<Policy> policies;
+  std::vector<PolicySet> policy_sets;
+  std::vector<Member> roots;  // combined with deny_overrides
+  std::vector<Constant> constants;
+  std::vector<std::string> regexes;  // RE2 patterns
+  std::vector<std::string> zones;    // IANA time-zone names
+  std::vector<CodeBlock> blocks;
+  std::vector<Instr> code;
+  std::vector<RegType> reg_types;
+
+  // Lookups by name (linear; for tests, tools and loading, not the hot path).
+  int FindAttribute(std::string_view path) const;
+  int FindAction(std::string_view name) const;
+  int FindResourceType(std::string_view name) const;
+  int FindRole(std::string_view name) const;
+  int FindRule(std::string_view name) const;
+  int FindData(std::string_view name) const;
+  int FindLimit(std::string_view name) const;
+  int FindJit(std::string_view name) const;
+};
+
+}  // namespace warden::bc
+
+#endif  // WARDEN_COMPILER_BYTECODE_PROGRAM_H_

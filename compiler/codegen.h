@@ -1,0 +1,42 @@
+// The code generator: CheckedProgram -> bytecode Program (compiler/bytecode).
+//
+// Passes, in order:
+//   1. tables    attributes -> frame slots (with the built-in fail-safe
+//                defaults), enums, actions, resource types, roles (closures),
+//                separations, challenges, JIT profiles, limits, data
+//   2. code      every risk factor, rule condition and obligation/advice
+//                value becomes a code block: typed register allocation per
+//                block, short-circuit jumps for and/or, trivial constant
+//                folding, constants deduplicated into the pool
+//   3. policies  rules, policies, policy sets and roots by index
+// The result always passes bc::Verify (the code generator checks it).
+#ifndef WARDEN_COMPILER_CODEGEN_H_
+#define WARDEN_COMPILER_CODEGEN_H_
+
+#include <cstddef>
+
+#include "absl/status/statusor.h"
+#include "compiler/bytecode/program.h"
+#include "compiler/bytecode/verify.h"
+#include "compiler/checked.h"
+#include "compiler/source.h"
+
+namespace warden {
+
+struct CodegenOptions {
+  size_t max_registers = bc::kMaxRegisters;  // per block; the encoding allows 256
+  size_t max_block_size = bc::ProgramLimits{}.max_block_size;
+  size_t max_code = bc::ProgramLimits{}.max_code;
+  size_t max_constants = bc::ProgramLimits{}.max_table_entries;
+  size_t max_set_literal = bc::ProgramLimits{}.max_set_literal;
+};
+
+// Errors: a construct the bytecode does not support yet (fields of records
+// held in sets), or a limit of `options` exceeded (ResourceExhausted).
+absl::StatusOr<bc::Program> GenerateBytecode(const CheckedProgram& program,
+                                             const SourceManager& sources,
+                                             const CodegenOptions& options = {});
+
+}  // namespace warden
+
+#endif  // WARDEN_COMPILER_CODEGEN_H_

@@ -1,0 +1,147 @@
+// The request frame: one typed 16-byte slot per attribute of the program.
+//
+// The compiler resolves every attribute path to a slot number, so the VM
+// reads `resource.amount` as `frame.slots[7]` — no lookups, no hashing.
+// Strings are views (pointer + length): SetStringView keeps a view into the
+// caller's buffer (the request's bytes, which must outlive the decision),
+// SetString copies into the frame's arena. Sets are spans of Values in the
+// arena. Reset() forgets the values written since the last reset (not every
+// slot) and rewinds the arena, so a frame reused across requests makes no
+// heap allocation per decision once warm.
+//
+// A Frame belongs to one request at a time; decide on it from one thread
+// (many threads may each use their own frame with one Engine).
+#ifndef WARDEN_RUNTIME_FRAME_H_
+#define WARDEN_RUNTIME_FRAME_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "compiler/bytecode/program.h"
+
+namespace warden::rt {
+
+union Value;
+
+struct StrRef {
+  const char* data;
+  uint32_t size;
+  std::string_view view() const { return std::string_view(data, size); }
+};
+
+struct SetRef {
+  const Value* data;
+  uint32_t size;
+  bc::ValueKind element;
+  bool sorted;        // sorted and unique (constants, data): membership is a binary search
+  uint16_t capacity;  // > 0 only for sets under construction by SETNEW/SETADD
+};
+
+// A register or slot value; its kind is known statically (bc::RegType).
+union Value {
+  int64_t i;  // bool (0/1), int, decimal, duration, timestamp, enum index
+  StrRef s;
+  const bc::IpNet* ip;
+  SetRef set;
+  uint64_t iter;
+};
+static_assert(sizeof(Value) == 16, "values are 16 bytes");
+
+// A bump allocator that keeps its blocks across Reset().
+class Arena {
+ public:
+  explicit Arena(size_t max_bytes = size_t{1} << 20) : max_bytes_(max_bytes) {}
+  // Null when the arena's budget (max_bytes) would be exceeded.
+  void* Allocate(size_t bytes, size_t align = 16);
+  void Reset();
+  size_t used() const { return used_; }
+
+ private:
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t size;
+  };
+  std::vector<Block> blocks_;
+  size_t current_ = 0;  // block index
+  size_t offset_ = 0;   // in the current block
+  size_t used_ = 0;
+  size_t max_bytes_;
+};
+
+struct FrameOptions {
+  size_t max_arena_bytes = size_t{1} << 20;  // copied strings and sets of one request
+};
+
+class Frame {
+ public:
+  explicit Frame(const bc::Program& program, FrameOptions options = {});
+
+  // Forgets every value, the action, resource type, grants and limit counts.
+  void Reset();
+
+  // Typed setters. Each returns false (and sets nothing) when the slot is
+  // out of range or declared with another kind of value.
+  bool SetBool(uint32_t slot, bool value);
+  bool SetInt(uint32_t slot,
+              int64_t value);  // int, decimal (scaled 10^4), duration, timestamp, enum
+  bool SetString(uint32_t slot, std::string_view value);  // copied into the arena
+  bool SetStringView(uint32_t slot,
+                     std::string_view value);  // a view; the bytes must outlive decisions
+  bool SetIp(uint32_t slot, const bc::IpNet& value);
+  bool SetStringSet(uint32_t slot, const std::vector<std::string_view>& values);  // copied
+  bool SetIntSet(uint32_t slot, const std::vector<int64_t>& values);
+  bool SetIpSet(uint32_t slot, const std::vector<bc::IpNet>& values);
+  bool MarkPresent(uint32_t slot);  // a record (e.g. an optional record given by the request)
+
+  // The request's action and resource type, as program indices; -1 when the
+  // program does not declare them (only `*` rules and `on *` policies apply).
+  void set_action(int32_t action) { action_ = action; }
+  void set_resource_type(int32_t type) { resource_type_ = type; }
+  // The decision time in ms since the epoch (the default of context.time).
+  void set_now_millis(int64_t now) { now_ = now; }
+  void AddJitGrant(uint32_t profile) { jit_grants_.push_back(profile); }
+  // Requests already counted for limit `limit` (default 0).
+  void SetLimitCount(uint32_t limit, int64_t count);
+  void SetLimitUnavailable(uint32_t limit);
+
+  // Reading, for the VM and the engine.
+  bool present(uint32_t slot) const { return present_[slot] != 0; }
+  const Value& slot(uint32_t slot) const { return slots_[slot]; }
+  int32_t action() const { return action_; }
+  int32_t resource_type() const { return resource_type_; }
+  int64_t now_millis() const { return now_; }
+  const std::vector<uint32_t>& jit_grants() const { return jit_grants_; }
+  int64_t limit_count(uint32_t limit) const {
+    return limit < limit_counts_.size() ? limit_counts_[limit] : 0;
+  }
+  bool limit_available(uint32_t limit) const {
+    return limit >= limit_unavailable_.size() || !limit_unavailable_[limit];
+  }
+  size_t slot_count() const { return slots_.size(); }
+  // The value kind a slot holds (bc::RegType); 0xfe for records, 0xff unused.
+  bc::RegType slot_type(uint32_t slot) const { return slot_types_[slot]; }
+
+ private:
+  bool Check(uint32_t slot, bc::RegType type) const;
+  void Put(uint32_t slot, Value value);
+  Value* AllocateValues(size_t count);
+
+  std::vector<Value> slots_;
+  std::vector<uint8_t> present_;
+  std::vector<bc::RegType> slot_types_;
+  std::vector<uint32_t> written_;
+  Arena arena_;
+  int32_t action_ = -1;
+  int32_t resource_type_ = -1;
+  int64_t now_ = 0;
+  std::vector<uint32_t> jit_grants_;
+  std::vector<int64_t> limit_counts_;
+  std::vector<uint8_t> limit_unavailable_;
+};
+
+}  // namespace warden::rt
+
+#endif  // WARDEN_RUNTIME_FRAME_H_

@@ -1,0 +1,137 @@
+// Warden's embedding API: load a compiled policy bundle, decide requests.
+//
+//   auto engine = warden::Engine::FromFile("policies.wdnb");   // verified on load
+//   warden::rt::Frame frame = (*engine)->NewFrame();
+//   frame.SetString((*engine)->SlotOf("subject.id"), "alice");  … fill the request …
+//   warden::Decision decision;
+//   (*engine)->Decide(frame, &decision);                        // never throws
+//
+// An Engine is immutable once loaded: any number of threads may call Decide
+// on one Engine at the same time, each with its own Frame and Decision.
+// Decide makes no heap allocation once the thread's scratch memory, the
+// Frame and the Decision are warm (reuse them across requests).
+//
+// A Decision holds views (std::string_view) into its Engine's tables (rule
+// names, files, reasons, the bundle hash): it is valid while the Engine is.
+#ifndef WARDEN_ENGINE_H_
+#define WARDEN_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "compiler/bytecode/program.h"
+#include "compiler/bytecode/verify.h"
+#include "runtime/decision.h"
+#include "runtime/frame.h"
+#include "runtime/vm.h"
+
+namespace warden {
+
+// A `data` value supplied at load, converted to the declared type: ints for
+// int; ints (whole units) or strings ("10.50") for decimal; strings for
+// string, enum members, ip/CIDR, durations ("15m") and RFC 3339 timestamps
+// (or ints: ms); lists for sets.
+struct DataValue {
+  enum class Kind { kBool, kInt, kString, kList };
+  Kind kind = Kind::kList;
+  bool b = false;
+  int64_t i = 0;
+  std::string s;
+  std::vector<DataValue> list;
+
+  static DataValue Bool(bool v);
+  static DataValue Int(int64_t v);
+  static DataValue String(std::string v);
+  static DataValue List(std::vector<DataValue> v);
+};
+
+struct EngineOptions {
+  bc::ProgramLimits limits;
+  rt::VmOptions vm;
+  std::vector<std::pair<std::string, DataValue>> data;
+  // A declared data value that `data` lacks: an error (default), or empty
+  // ("" / 0 / false / empty set) when true, as in `warden test`.
+  bool allow_missing_data = false;
+};
+
+struct DecidingRule {
+  std::string_view name;
+  std::string_view policy;
+  std::string_view file;
+  uint32_t line = 0;
+  uint32_t rule = 0;  // index into the program's rules
+};
+
+struct DecisionError {
+  rt::EvalError code = rt::EvalError::kNone;
+  std::string_view where;  // the rule, risk score or policy (set) it happened in
+  std::string_view what;   // "condition", an obligation's name, "risk factor", "separation"
+};
+
+struct ObligationArg {
+  std::string_view key;
+  std::string value;  // rendered: 42, 10.5, "text", 10.0.0.0/8, [a, b]
+};
+
+struct Obligation {
+  bool is_obligation = true;  // else advice
+  std::string_view name;
+  std::string_view rule;
+  uint32_t first_arg = 0;  // into Decision::args
+  uint32_t arg_count = 0;
+};
+
+struct Decision {
+  rt::Outcome outcome = rt::Outcome::kDeny;
+  std::string_view challenge;             // step_up
+  std::vector<DecidingRule> rules;        // the rules that decided, in evaluation order
+  std::vector<std::string_view> reasons;  // their `because` texts
+  std::vector<Obligation> obligations;    // of the deciding rules
+  std::vector<ObligationArg> args;
+  std::vector<DecisionError> errors;  // every evaluation error
+  std::vector<uint32_t> limits_read;  // limits whose value the decision read
+  std::string_view bundle_hash;       // SHA-256 of the bundle content (hex)
+  void Clear();
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> FromBundle(std::string_view bytes,
+                                                            EngineOptions options = {});
+  static absl::StatusOr<std::unique_ptr<Engine>> FromFile(const std::string& path,
+                                                          EngineOptions options = {});
+  // An in-memory program (from the code generator); verified like a bundle.
+  static absl::StatusOr<std::unique_ptr<Engine>> FromProgram(bc::Program program,
+                                                             EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const bc::Program& program() const;
+  const std::string& bundle_hash() const;
+
+  // A frame sized for this engine's program.
+  rt::Frame NewFrame(rt::FrameOptions options = {}) const;
+  // The frame slot of an attribute path ("subject.auth.mfa"), or -1.
+  int SlotOf(std::string_view path) const;
+
+  // Decides the request in `frame`. Never throws; on an internal failure
+  // the decision is deny with an error.
+  void Decide(const rt::Frame& frame, Decision* decision) const noexcept;
+  Decision Decide(const rt::Frame& frame) const;
+
+  struct Impl;  // opaque: the prepared program and its rule index (engine.cc)
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace warden
+
+#endif  // WARDEN_ENGINE_H_

@@ -1,0 +1,87 @@
+// The bytecode VM: runs one verified code block against a request frame.
+//
+// A readable `switch` over the opcodes of compiler/bytecode/opcodes.h.
+// Registers live on the C++ stack (at most 256 values of 16 bytes); the
+// verifier guarantees every operand is in range, of the right kind, and
+// written before it is read, so the loop checks nothing but the values
+// themselves. Any instruction that can fail (an absent required attribute,
+// overflow, division by zero, an unavailable limit counter, an exhausted
+// budget) returns its EvalError at once: the block has no value, and the
+// engine applies the fail-closed rule to the rule that owned it.
+#ifndef WARDEN_RUNTIME_VM_H_
+#define WARDEN_RUNTIME_VM_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "compiler/bytecode/program.h"
+#include "re2/re2.h"
+#include "runtime/decision.h"
+#include "runtime/frame.h"
+
+namespace warden::rt {
+
+struct VmOptions {
+  size_t max_loop_iterations = size_t{1} << 20;  // LOOP back-jumps per decision
+  size_t max_scratch_bytes = size_t{1} << 20;    // lower()/upper()/date()/set literals per decision
+};
+
+// Run-time views of a verified Program, built once at load and then only
+// read (shared by every thread deciding on one engine).
+struct Prepared {
+  const bc::Program* program = nullptr;
+  std::vector<Value> constants;  // strings view program->constants; sets view members
+  std::vector<Value> members;    // members of constant sets
+  std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<absl::TimeZone> zones;
+  std::vector<Value> data;  // data values, by DataSlot index
+  std::deque<std::string> data_strings;
+  std::deque<bc::IpNet> data_ips;
+  std::deque<std::vector<Value>> data_sets;
+  enum : uint8_t { kNoDefault, kConstantDefault, kNowDefault };
+  std::vector<uint8_t> default_kind;   // per slot
+  std::vector<Value> defaults;         // per slot
+  size_t role_words = 0;               // 64-bit words of a role bitset
+  std::vector<uint64_t> role_closure;  // roles x role_words
+};
+
+// Per-decision working memory, reused across decisions on one thread.
+struct Scratch {
+  enum class Source : uint8_t { kCondition, kObligation, kRisk, kSeparation, kCombine };
+  struct Error {
+    EvalError code;
+    Source source;
+    uint32_t index;   // rule, risk or separation index
+    uint32_t detail;  // kObligation: extra index; kRisk: factor index
+  };
+  std::vector<uint64_t> roles;  // effective roles (bitset)
+  std::vector<uint8_t> risk_done;
+  std::vector<int64_t> risk_value;
+  std::vector<uint8_t> limit_read;
+  std::vector<uint32_t> limits_read;
+  std::vector<Error> errors;
+  Arena arena;
+  size_t loop_budget = 0;
+
+  // Prepares for a decision on `prepared` (sizes tables; keeps capacity).
+  void Begin(const Prepared& prepared, const VmOptions& options);
+};
+
+// Runs block `block`; on success stores its result in *result.
+EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t block,
+              Value* result);
+
+// Risk score `risk`, computed at most once per decision (Scratch caches it).
+int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t risk);
+
+// Value helpers shared with the engine.
+bool ScalarEqual(bc::ValueKind kind, const Value& a, const Value& b);
+bool IpContains(const bc::IpNet& network, const bc::IpNet& address);
+
+}  // namespace warden::rt
+
+#endif  // WARDEN_RUNTIME_VM_H_

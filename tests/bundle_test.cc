@@ -1,0 +1,243 @@
+// Bundles: round trip, and every kind of corruption gives a clean error.
+#include "compiler/bytecode/bundle.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "compiler/bytecode/disasm.h"
+#include "compiler/codegen.h"
+#include "compiler/driver.h"
+
+namespace warden {
+namespace {
+
+bc::Program Compile(const std::string& text) {
+  auto compilation = CompileSources({{"b.warden", text}});
+  REQUIRE(compilation->program != nullptr);
+  auto program = GenerateBytecode(*compilation->program, compilation->sources);
+  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
+  return std::move(*program);
+}
+
+const char* kSmall = R"(package t
+schema { resource doc { owner: string  level: int } actions { read } }
+role reader
+policy p on doc {
+  rule r: permit read if subject has role reader and resource.owner == subject.id and resource.level < 3
+    because "ok"
+}
+)";
+
+bc::Program Examples() {
+  auto compilation = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples"});
+  REQUIRE(compilation.ok());
+  REQUIRE((*compilation)->program != nullptr);
+  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
+  REQUIRE(program.ok());
+  return std::move(*program);
+}
+
+TEST_CASE("round trip: the same program, the same bytes, a stable hash") {
+  bc::Program program = Examples();
+  std::string bytes = bc::WriteBundle(program);
+  std::string hash;
+  auto loaded = bc::ReadBundle(bytes, {}, &hash);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().ToString());
+  CHECK(bc::WriteBundle(*loaded) == bytes);
+  CHECK(bc::Disassemble(*loaded) == bc::Disassemble(program));
+  CHECK(hash == bc::Sha256Hex(std::string_view(bytes).substr(bc::kBundleHeaderSize)));
+}
+
+TEST_CASE("truncation at every length is a clean error") {
+  std::string bytes = bc::WriteBundle(Compile(kSmall));
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto loaded = bc::ReadBundle(std::string_view(bytes).substr(0, n));
+    CHECK_MESSAGE(!loaded.ok(), n);
+  }
+}
+
+TEST_CASE("every flipped byte is detected") {
+  std::string bytes = bc::WriteBundle(Compile(kSmall));
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string copy = bytes;
+    copy[i] = static_cast<char>(copy[i] ^ 0x5a);
+    CHECK_MESSAGE(!bc::ReadBundle(copy).ok(), i);
+  }
+}
+
+TEST_CASE("header errors name the problem") {
+  std::string bytes = bc::WriteBundle(Compile(kSmall));
+  std::string bad = bytes;
+  bad[0] = 'X';
+  CHECK(bc::ReadBundle(bad).status().message().find("magic") != std::string_view::npos);
+  bad = bytes;
+  bad[4] = 9;
+  CHECK(bc::ReadBundle(bad).status().message().find("version") != std::string_view::npos);
+  bad = bytes;
+  bad[bytes.size() - 1] ^= 1;
+  CHECK(bc::ReadBundle(bad).status().message().find("checksum") != std::string_view::npos);
+  bad = bytes + "x";
+  CHECK(bc::ReadBundle(bad).status().message().find("size") != std::string_view::npos);
+  bc::ProgramLimits limits;
+  limits.max_bundle_bytes = 10;
+  CHECK(bc::ReadBundle(bytes, limits).status().code() == absl::StatusCode::kResourceExhausted);
+}
+
+// Hostile content that passes the checksum: the verifier must catch it.
+TEST_CASE("re-checksummed hostile programs are rejected by the verifier") {
+  const bc::Program good = Compile(kSmall);
+  REQUIRE(bc::Verify(good).ok());
+  REQUIRE(!good.code.empty());
+  auto expect_rejected = [](bc::Program p, const char* what) {
+    std::string bytes = bc::WriteBundle(p);  // a valid checksum
+    auto loaded = bc::ReadBundle(bytes);
+    CHECK_MESSAGE(!loaded.ok(), what);
+    if (!loaded.ok()) CHECK_MESSAGE(!loaded.status().message().empty(), what);
+  };
+  auto first = [](bc::Program& p, bc::Op op) -> bc::Instr* {
+    for (bc::Instr& in : p.code) {
+      if (in.op == op) return &in;
+    }
+    return nullptr;
+  };
+  {
+    bc::Program p = good;
+    first(p, bc::Op::kLOAD)->c = 100000;
+    expect_rejected(p, "slot out of range");
+  }
+  {
+    bc::Program p = good;
+    first(p, bc::Op::kLOAD)->a = 200;
+    expect_rejected(p, "register out of range");
+  }
+  {
+    bc::Program p = good;
+    first(p, bc::Op::kJMPF)->c = 0;
+    expect_rejected(p, "backward jump");
+  }
+  {
+    bc::Program p = good;
+    first(p, bc::Op::kJMPF)->c = 10000;
+    expect_rejected(p, "jump out of the block");
+  }
+  {
+    bc::Program p = good;
+    first(p, bc::Op::kHASROLE)->c = 7;
+    expect_rejected(p, "role out of range");
+  }
+  {
+    bc::Program p = good;
+    p.code[p.blocks[0].begin].op = static_cast<bc::Op>(250);
+    expect_rejected(p, "unknown opcode");
+  }
+  {
+    bc::Program p = good;
+    p.code[p.blocks[0].begin + p.blocks[0].size - 1].op = bc::Op::kNOT;
+    expect_rejected(p, "no RET");
+  }
+  {
+    bc::Program p = good;
+    bc::Instr* load = first(p, bc::Op::kLOAD);
+    load->op = bc::Op::kCONST;
+    load->c = 99999;
+    expect_rejected(p, "constant out of range");
+  }
+  {
+    bc::Program p = good;
+    p.reg_types[0] = bc::MakeRegType(bc::ValueKind::kIp);  // a string register becomes an ip
+    expect_rejected(p, "operand type");
+  }
+  {
+    bc::Program p = good;
+    p.blocks[0].num_regs = 300;
+    expect_rejected(p, "too many registers");
+  }
+  {
+    bc::Program p = good;
+    // Read a register before writing it: swap the first two instructions' roles.
+    bc::Instr ret{bc::Op::kRET, static_cast<uint8_t>(p.blocks[0].num_regs - 1), 0, 0};
+    p.code[p.blocks[0].begin] = ret;
+    expect_rejected(p, "read before write");
+  }
+  {
+    bc::Program p = good;
+    p.blocks[0].begin = static_cast<uint32_t>(p.code.size());
+    expect_rejected(p, "block out of range");
+  }
+  {
+    bc::Program p = good;
+    p.rules[0].condition = 99;
+    expect_rejected(p, "rule block out of range");
+  }
+  {
+    bc::Program p = good;
+    p.policies[0].rules.push_back(55);
+    expect_rejected(p, "rule out of range");
+  }
+  {
+    bc::Program p = good;
+    p.roots.push_back(bc::Member{true, 3});
+    expect_rejected(p, "set out of range");
+  }
+  {
+    bc::Program p = good;
+    p.policy_sets.push_back(
+        bc::PolicySet{"a", bc::Algorithm::kDenyOverrides, {bc::Member{true, 0}}});
+    expect_rejected(p, "set cycle");
+  }
+  {
+    bc::Program p = good;
+    p.regexes.push_back("(");
+    expect_rejected(p, "bad regex");
+  }
+  {
+    bc::Program p = good;
+    p.zones.push_back("Mars/Olympus");
+    expect_rejected(p, "bad zone");
+  }
+  {
+    bc::Program p = good;
+    bc::Constant set;
+    set.kind = bc::ValueKind::kSet;
+    set.element = bc::ValueKind::kInt;
+    set.elements = {0};  // refers to itself (not an earlier constant)
+    p.constants.insert(p.constants.begin(), set);
+    expect_rejected(p, "set constant");
+  }
+}
+
+TEST_CASE("an infinite loop cannot be expressed") {
+  bc::Program p = Compile(kSmall);
+  // block: FORINIT r; FORNEXT r, s, ->4; FORINIT r (reset!); LOOP ->1; RET
+  bc::CodeBlock block;
+  block.begin = static_cast<uint32_t>(p.code.size());
+  block.reg_begin = static_cast<uint32_t>(p.reg_types.size());
+  block.num_regs = 3;
+  block.result = bc::MakeRegType(bc::ValueKind::kBool);
+  p.reg_types.push_back(bc::MakeRegType(bc::ValueKind::kIter));
+  p.reg_types.push_back(bc::MakeRegType(bc::ValueKind::kSet, bc::ValueKind::kInt));
+  p.reg_types.push_back(bc::MakeRegType(bc::ValueKind::kBool));
+  bc::Constant empty;
+  empty.kind = bc::ValueKind::kSet;
+  empty.element = bc::ValueKind::kInt;
+  p.constants.push_back(empty);
+  uint32_t k = static_cast<uint32_t>(p.constants.size() - 1);
+  p.code.push_back({bc::Op::kCONST, 1, 0, k});
+  p.code.push_back({bc::Op::kFORINIT, 0, 0, 0});
+  p.code.push_back({bc::Op::kFORNEXT, 0, 1, 5});
+  p.code.push_back({bc::Op::kFORINIT, 0, 0, 0});
+  p.code.push_back({bc::Op::kLOOP, 0, 0, 2});
+  p.code.push_back({bc::Op::kBOOL, 2, 1, 0});
+  p.code.push_back({bc::Op::kRET, 2, 0, 0});
+  block.size = 7;
+  p.blocks.push_back(block);
+  absl::Status status = bc::Verify(p);
+  CHECK(!status.ok());
+  CHECK(status.message().find("resets the iterator") != std::string_view::npos);
+  p.code[block.begin + 3] = {bc::Op::kBOOL, 2, 0, 0};  // no reset: a bounded loop
+  CHECK(bc::Verify(p).ok());
+}
+
+}  // namespace
+}  // namespace warden
