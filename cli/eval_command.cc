@@ -14,8 +14,8 @@
 #include "cli/commands.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/reference_evaluator.h"
-#include "compiler/request.h"
+#include "compiler/reference/reference_evaluator.h"
+#include "compiler/reference/request.h"
 
 namespace warden::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/test_runner.h"
+#include "compiler/reference/test_runner.h"
 
 namespace warden::cli {
 namespace {

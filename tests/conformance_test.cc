@@ -10,7 +10,7 @@
 
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/test_runner.h"
+#include "compiler/reference/test_runner.h"
 
 namespace warden {
 namespace {

@@ -1,11 +1,11 @@
-#include "compiler/reference_evaluator.h"
+#include "compiler/reference/reference_evaluator.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "compiler/driver.h"
-#include "compiler/test_runner.h"
+#include "compiler/reference/test_runner.h"
 
 namespace warden {
 namespace {

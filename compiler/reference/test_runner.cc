@@ -1,4 +1,4 @@
-#include "compiler/test_runner.h"
+#include "compiler/reference/test_runner.h"
 
 #include <algorithm>
 #include <map>

@@ -7,16 +7,16 @@
 // transitively. A test passes when the outcome (and for step_up the
 // challenge) is the expected one and every rule named after `by` is among
 // the deciding rules.
-#ifndef WARDEN_COMPILER_TEST_RUNNER_H_
-#define WARDEN_COMPILER_TEST_RUNNER_H_
+#ifndef WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
+#define WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "compiler/driver.h"
-#include "compiler/reference_evaluator.h"
-#include "compiler/request.h"
+#include "compiler/reference/reference_evaluator.h"
+#include "compiler/reference/request.h"
 
 namespace warden {
 
@@ -47,4 +47,4 @@ std::string DescribeDecision(const ReferenceDecision& decision);
 
 }  // namespace warden
 
-#endif  // WARDEN_COMPILER_TEST_RUNNER_H_
+#endif  // WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_

@@ -1,4 +1,4 @@
-#include "compiler/reference_evaluator.h"
+#include "compiler/reference/reference_evaluator.h"
 
 #include <algorithm>
 #include <map>

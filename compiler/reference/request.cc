@@ -1,4 +1,4 @@
-#include "compiler/request.h"
+#include "compiler/reference/request.h"
 
 #include <algorithm>
 #include <exception>

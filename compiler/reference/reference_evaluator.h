@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "compiler/checked.h"
-#include "compiler/request.h"
+#include "compiler/reference/request.h"
 #include "compiler/source.h"
 #include "runtime/decision.h"
 
