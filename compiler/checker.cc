@@ -760,8 +760,15 @@ class DeclarationChecker {
     return rule;
   }
 
+  // A `use NAME` member, resolved once every policy and set is known.
+  struct UseRef {
+    int set_index;
+    size_t position;  // in the set's members
+    const ast::QualifiedName* name;
+  };
+
   int CheckPolicySet(const ast::PolicySetDecl& decl, PackageInfo& package,
-                     std::vector<std::pair<int, const ast::QualifiedName*>>* uses) {
+                     std::vector<UseRef>* uses) {
     PolicySet set;
     set.name = absl::StrCat(package.name, ".", decl.name.text);
     set.span = decl.name.span;
@@ -784,14 +791,16 @@ class DeclarationChecker {
         program_.policy_sets[index].members.push_back({true, nested});
         nested_sets_.insert(nested);
       } else if (member.use) {
-        uses->emplace_back(index, &*member.use);
+        // A placeholder keeps the member's place: order matters to first_applicable.
+        uses->push_back(UseRef{index, program_.policy_sets[index].members.size(), &*member.use});
+        program_.policy_sets[index].members.push_back({false, -1});
       }
     }
     return index;
   }
 
   void CheckPolicies() {
-    std::vector<std::pair<int, const ast::QualifiedName*>> uses;
+    std::vector<UseRef> uses;
     std::map<int, PackageInfo*> set_package;
     ForEachDecl(ast::Declaration::Kind::kPolicy,
                 [&](const ast::Declaration& decl, PackageInfo& package) {
@@ -805,7 +814,7 @@ class DeclarationChecker {
                     set_package[static_cast<int>(i)] = &package;
                 });
     // `use NAME` / `use pkg.NAME`.
-    for (const auto& [set_index, name] : uses) {
+    for (const auto& [set_index, position, name] : uses) {
       PackageInfo* package = set_package.at(set_index);
       PackageInfo* target = package;
       std::string local = name->parts.back().text;
@@ -827,7 +836,7 @@ class DeclarationChecker {
                      absl::StrCat("no policy or policy set `", name->ToString(), "`"));
         continue;
       }
-      program_.policy_sets[set_index].members.push_back(member);
+      program_.policy_sets[set_index].members[position] = member;
     }
     // A set that reaches itself through `use` would never finish evaluating.
     for (size_t start = 0; start < program_.policy_sets.size(); ++start) {
@@ -1043,6 +1052,14 @@ class DeclarationChecker {
         RequestError(member.key.span,
                      absl::StrCat("`", path, "` has no attribute `", member.key.text, "`"),
                      DidYouMean(member.key.text, names));
+        continue;
+      }
+      if (member.value.kind == ast::JsonValue::Kind::kNull) {
+        // `null` stands for an absent optional attribute.
+        if (!field->optional) {
+          RequestError(member.value.span, absl::StrCat("`", path, ".", member.key.text,
+                                                       "` is required and cannot be null"));
+        }
         continue;
       }
       ValidateValue(member.value, field->type, absl::StrCat(path, ".", member.key.text));

@@ -261,6 +261,41 @@ TEST_CASE("a policy on * knows only the attributes every resource has") {
         std::string::npos);
 }
 
+TEST_CASE("use members keep their place in a policy set") {
+  auto r = Compile(R"(policy first on payment { rule a: deny read }
+policyset s combine first_applicable {
+  use first
+  policy second on payment { rule b: permit read if resource.owner == subject.id }
+}
+)");
+  REQUIRE(r.compilation->program != nullptr);
+  const PolicySet& set = r.compilation->program->policy_sets[0];
+  REQUIRE(set.members.size() == 2);
+  CHECK(r.compilation->program->policies[set.members[0].index].name == "acme.first");
+  CHECK(r.compilation->program->policies[set.members[1].index].name == "acme.second");
+}
+
+TEST_CASE("int constants widen to decimal in comparisons and `in`, not in `*`") {
+  auto r = Compile(R"(policy p on payment {
+  rule a: deny read if 2 * resource.amount > 100 and 2 in [1.5, 2.0] and resource.amount == 3
+}
+)");
+  CHECK(r.text.find("error") == std::string::npos);
+}
+
+TEST_CASE("null in a test stands for an absent optional attribute") {
+  auto r = Compile(R"(policy p on payment { rule r: permit read if resource.owner == subject.id }
+test "t" {
+  given { subject: { id: "a", manager: null, department: null }, action: "read",
+          resource: { type: "payment", owner: "a" } }
+  expect permit by r
+}
+)");
+  CHECK(r.text.find("`subject.manager`") == std::string::npos);
+  CHECK(r.text.find("error[E0208]: `subject.department` is required and cannot be null") !=
+        std::string::npos);
+}
+
 TEST_CASE("examples and stdlib policies check clean") {
   auto r = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples",
                          std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies"});

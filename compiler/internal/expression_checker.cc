@@ -560,9 +560,12 @@ class ExprChecker {
     // The left side types the right (bare enum names, int literals to decimal).
     ExprPtr lhs = Check(*expr.args[0], guards, comparison ? nullptr : hint);
     if (IsError(*lhs)) return lhs;
-    ExprPtr rhs = Check(*expr.args[1], guards, lhs->type);
+    // An int constant widens to decimal where both sides must agree; `*`
+    // takes int × decimal as it is.
+    bool widen = op != ast::BinaryOp::kMul;
+    ExprPtr rhs = Check(*expr.args[1], guards, widen ? lhs->type : nullptr);
     if (IsError(*rhs)) return rhs;
-    if (lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kDecimal &&
+    if (widen && lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kDecimal &&
         IsConstant(*lhs)) {
       lhs->value.int_value *= ast::kDecimalScale;
       lhs->type = rhs->type;
@@ -706,9 +709,19 @@ class ExprChecker {
   ExprPtr In(const ast::Expr& expr, const Guards& guards) {
     ExprPtr lhs = Check(*expr.args[0], guards, nullptr);
     if (IsError(*lhs)) return lhs;
-    const Type* collection_hint = state_.program.types.SetOf(lhs->type);
+    // An int constant may be looked up among decimals: let the set type itself.
+    bool int_constant = lhs->type->kind == TypeKind::kInt && IsConstant(*lhs);
+    const Type* collection_hint = int_constant ? nullptr : state_.program.types.SetOf(lhs->type);
     ExprPtr rhs = Check(*expr.args[1], guards, collection_hint);
     if (IsError(*rhs)) return rhs;
+    if (lhs->type->kind == TypeKind::kInt && IsConstant(*lhs) &&
+        rhs->type->kind == TypeKind::kSet && rhs->type->element != nullptr &&
+        rhs->type->element->kind == TypeKind::kDecimal) {
+      lhs->value.int_value *= ast::kDecimalScale;
+      lhs->type = rhs->type->element;
+      lhs->value.kind = TypeKind::kDecimal;
+      lhs->value.type = lhs->type;
+    }
     const Type* a = lhs->type;
     const Type* b = rhs->type;
     bool ok = false;

@@ -46,8 +46,15 @@ bool ParseDecimal(std::string_view text, int64_t* out, std::string* error) {
   }
   int64_t integer = 0;
   int64_t frac = 0;
-  if (!ParseInt(whole, &integer) || (!fraction.empty() && !ParseInt(fraction, &frac))) {
+  auto digits_only = [](std::string_view part) {
+    return !part.empty() && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits_only(whole) || (!fraction.empty() && !digits_only(fraction))) {
     *error = "is not a decimal number";
+    return false;
+  }
+  if (!ParseInt(whole, &integer) || (!fraction.empty() && !ParseInt(fraction, &frac))) {
+    *error = "is out of range";
     return false;
   }
   for (size_t i = fraction.size(); i < static_cast<size_t>(ast::kDecimalDigits); ++i) frac *= 10;
