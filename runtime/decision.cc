@@ -60,14 +60,16 @@ int Rank(Outcome outcome, bool deny_first) {
 Combined Overrides(const Outcome* outcomes, size_t count, bool deny_first) {
   Combined best;
   for (size_t i = 0; i < count; ++i) {
-    if (Rank(outcomes[i], deny_first) > Rank(best.outcome, deny_first)) best = Combined{outcomes[i], static_cast<int>(i)};
+    if (Rank(outcomes[i], deny_first) > Rank(best.outcome, deny_first))
+      best = Combined{outcomes[i], static_cast<int>(i)};
   }
   return best;
 }
 
 }  // namespace
 
-Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count, EvalError* error) {
+Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count,
+                         EvalError* error) {
   switch (algorithm) {
     case Algorithm::kDenyOverrides:
       return Overrides(outcomes, count, /*deny_first=*/true);
@@ -75,7 +77,8 @@ Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t co
       return Overrides(outcomes, count, /*deny_first=*/false);
     case Algorithm::kFirstApplicable:
       for (size_t i = 0; i < count; ++i) {
-        if (outcomes[i] != Outcome::kNotApplicable) return Combined{outcomes[i], static_cast<int>(i)};
+        if (outcomes[i] != Outcome::kNotApplicable)
+          return Combined{outcomes[i], static_cast<int>(i)};
       }
       return Combined{};
     case Algorithm::kDenyUnlessPermit: {

@@ -70,7 +70,8 @@ struct Combined {
   Outcome outcome = Outcome::kNotApplicable;
   int child = -1;
 };
-Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count, EvalError* error);
+Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count,
+                         EvalError* error);
 
 }  // namespace warden::rt
 
