@@ -635,6 +635,9 @@ class Decider {
     const uint32_t* offsets = e_.action_offsets.data() + e_.policy_offset[index];
     uint32_t begin = offsets[action_bucket_];
     uint32_t end = offsets[action_bucket_ + 1];
+    // No candidate rule: not applicable whatever the algorithm (docs/decisions.md),
+    // so deny_unless_permit does not deny requests its policy never targets.
+    if (begin == end) return NotApplicable();
     size_t base = s_.children.size();
     uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
     for (uint32_t k = begin; k < end; ++k) {

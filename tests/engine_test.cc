@@ -280,6 +280,22 @@ TEST_CASE("documents: nested sets, optional attributes, sets") {
   CHECK(DecidedBy(d, "other_tenant"));
 }
 
+TEST_CASE("a policy without candidate rules is not applicable, whatever its algorithm") {
+  auto engine = Load("tests/fixtures/no_candidates.warden");
+  Request read(*engine);
+  read.Str("subject.id", "ann")
+      .Action("read")
+      .Resource("doc", "d-1")
+      .Str("resource.doc.owner", "ann");
+  CHECK(read.Decide().outcome == rt::Outcome::kNotApplicable);
+  Request approve(*engine);
+  approve.Str("subject.id", "bob")
+      .Action("approve")
+      .Resource("doc", "d-1")
+      .Str("resource.doc.owner", "ann");
+  CHECK(approve.Decide().outcome == rt::Outcome::kDeny);  // candidates, none permits
+}
+
 TEST_CASE("CombineOutcomes agrees with the documented table") {
   using rt::Algorithm;
   using O = rt::Outcome;
