@@ -1,6 +1,6 @@
-// `warden compile [-o BUNDLE] [--dump=ast|bytecode] PATH...`: compile
+// `warden compile [-o BUNDLE] [--dump=ast|ir|bytecode] PATH...`: compile
 // policies into a verified bundle (-o), and/or print what a compiler stage
-// produced, for debugging and golden tests (`ir` is not implemented yet).
+// produced, for debugging and golden tests (`ir` is the checked program).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -13,6 +13,7 @@
 #include "compiler/ast_dump.h"
 #include "compiler/bytecode/bundle.h"
 #include "compiler/bytecode/disasm.h"
+#include "compiler/checked_dump.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
 
@@ -27,10 +28,8 @@ struct CompileFlags {
 
 // Accepts the stages that can be dumped; says which ones are still to come.
 std::string CheckStage(std::string& stage) {
-  if (stage == "ast" || stage == "bytecode") return {};
-  if (stage == "ir") return "--dump=ir is not implemented yet; use --dump=ast or --dump=bytecode";
-  return absl::StrCat("unknown stage `", stage,
-                      "`; the stages are ast and bytecode (ir is not implemented yet)");
+  if (stage == "ast" || stage == "ir" || stage == "bytecode") return {};
+  return absl::StrCat("unknown stage `", stage, "`; the stages are ast, ir and bytecode");
 }
 
 // Compiles every path into one program: a bundle (-o) and/or its listing.
@@ -44,6 +43,7 @@ int RunCodegen(const CompileFlags& flags) {
   std::vector<Diagnostic> diagnostics = c.diagnostics.Sorted();
   if (!diagnostics.empty()) std::cerr << RenderTextAll(diagnostics, c.sources);
   if (c.program == nullptr) return kExitFindings;
+  if (flags.dump == "ir") std::cout << DumpChecked(*c.program, c.sources);
   absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
   if (!program.ok()) {
     PrintError(std::string(program.status().message()));
@@ -104,7 +104,8 @@ void AddCompileCommand(CLI::App& app, int& exit_code) {
           ->add_option(
               "--dump", flags->dump,
               "Print the output of a stage: ast (one `// PATH` header per file, then the tree "
-              "with line:col of each node) or bytecode (the whole program's listing)")
+              "with line:col of each node), ir (the checked, typed program) or bytecode (the whole "
+              "program's listing)")
           ->check(CLI::Validator(CheckStage, "", "stage"))
           ->type_name("STAGE");
   auto* output =
