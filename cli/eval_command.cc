@@ -1,7 +1,14 @@
-// `warden eval --policies PATH... [--data FILE] [--request FILE|-] [--explain]`:
-// decide JSON-lines requests with the reference evaluator, one decision JSON
-// object per line (docs/decisions.md has the formats).
+// `warden eval --policies PATH...|BUNDLE [--data FILE] [--request FILE|-] [--explain]
+//  [--engine vm|reference]`: decide JSON-lines requests, one decision JSON
+// object per line (docs/decisions.md has the formats). The default engine is
+// the bytecode VM with its JSON decoder (runtime/request_decoder.h); the
+// reference evaluator (`--engine reference`, needed for --explain) is the
+// oracle. Both print through DecisionJson/BadRequestJson, so the output has
+// one shape.
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,10 +19,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "compiler/bytecode/bundle.h"
+#include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
+#include "compiler/internal/ip.h"
+#include "compiler/internal/literals.h"
 #include "compiler/reference/reference_evaluator.h"
 #include "compiler/reference/request.h"
+#include "warden/engine.h"
 
 namespace warden::cli {
 namespace {
@@ -29,6 +41,7 @@ struct EvalFlags {
   bool explain = false;
   bool strict = false;
   std::string stdlib;
+  std::string engine = "vm";
 };
 
 json ValueJson(const EvalValue& value) {
@@ -143,7 +156,226 @@ json BadRequestJson(const std::vector<RequestError>& errors) {
           {"limits", json::array()}};
 }
 
+// ---------------------------------------------------------------- the VM engine
+
+// A rendered obligation value (Engine::Impl::Render) back as a value, so the
+// VM's decisions print like the reference's.
+EvalValue ScalarFromRendered(const bc::Program& program, bc::TypeCode code, int32_t enumeration,
+                             const std::string& text) {
+  int64_t n = 0;
+  std::string why;
+  switch (code) {
+    case bc::TypeCode::kBool:
+      return EvalValue::Bool(text == "true");
+    case bc::TypeCode::kInt:
+      return EvalValue::Int(std::strtoll(text.c_str(), nullptr, 10));
+    case bc::TypeCode::kDecimal:
+      internal::ParseDecimal(text, &n, &why);
+      return EvalValue::Decimal(n);
+    case bc::TypeCode::kDuration:  // "600000ms"
+      return EvalValue::Duration(std::strtoll(text.c_str(), nullptr, 10));
+    case bc::TypeCode::kTimestamp:  // ms since the epoch
+      return EvalValue::Timestamp(std::strtoll(text.c_str(), nullptr, 10));
+    case bc::TypeCode::kIp: {
+      std::optional<IpNetwork> ip = internal::ParseIpNetwork(text);
+      return ip ? EvalValue::Ip(*ip) : EvalValue::String(text);
+    }
+    case bc::TypeCode::kEnum: {
+      int index = -1;
+      if (enumeration >= 0 && static_cast<size_t>(enumeration) < program.enums.size()) {
+        const auto& members = program.enums[enumeration].members;
+        for (size_t m = 0; m < members.size(); ++m) {
+          if (members[m] == text) index = static_cast<int>(m);
+        }
+      }
+      return EvalValue::Enum(index, text);
+    }
+    default:
+      return EvalValue::String(text);
+  }
+}
+
+EvalValue FromRendered(const bc::Program& program, const bc::TypeRef& type,
+                       const std::string& text) {
+  if (type.code != bc::TypeCode::kSet)
+    return ScalarFromRendered(program, type.code, type.enumeration, text);
+  // "[a, b]" (an element containing ", " cannot be told apart: a known limit).
+  std::vector<EvalValue> elements;
+  std::string inner = text.size() >= 2 ? text.substr(1, text.size() - 2) : "";
+  size_t start = 0;
+  while (!inner.empty() && start <= inner.size()) {
+    size_t comma = inner.find(", ", start);
+    std::string part =
+        inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    elements.push_back(ScalarFromRendered(program, type.element, type.enumeration, part));
+    if (comma == std::string::npos) break;
+    start = comma + 2;
+  }
+  return EvalValue::Set(std::move(elements));
+}
+
+// The VM's decision in the reference's terms, printed by DecisionJson.
+ReferenceDecision FromVm(const Engine& engine, const Decision& d) {
+  const bc::Program& program = engine.program();
+  ReferenceDecision out;
+  out.outcome = d.outcome;
+  out.challenge = std::string(d.challenge);
+  for (const DecidingRule& rule : d.rules) {
+    RuleRef ref;
+    ref.rule = static_cast<int>(rule.rule);
+    ref.name = std::string(rule.name);
+    ref.policy_name = std::string(rule.policy);
+    ref.file = std::string(rule.file);
+    ref.line = rule.line;
+    out.rules.push_back(std::move(ref));
+  }
+  for (std::string_view reason : d.reasons) out.reasons.emplace_back(reason);
+  for (const Obligation& o : d.obligations) {
+    DecisionExtra extra;
+    extra.name = std::string(o.name);
+    extra.rule = std::string(o.rule);
+    const bc::Extra* declared = nullptr;
+    if (int r = program.FindRule(o.rule); r >= 0) {
+      for (const bc::Extra& x : program.rules[r].extras) {
+        if (x.name == o.name && x.is_obligation == o.is_obligation) declared = &x;
+      }
+    }
+    for (uint32_t a = o.first_arg; a < o.first_arg + o.arg_count && a < d.args.size(); ++a) {
+      const ObligationArg& arg = d.args[a];
+      bc::TypeRef type;
+      type.code = bc::TypeCode::kString;
+      if (declared != nullptr) {
+        for (const bc::ExtraArg& x : declared->args) {
+          if (x.key == arg.key) type = x.type;
+        }
+      }
+      extra.values.emplace_back(std::string(arg.key), FromRendered(program, type, arg.value));
+    }
+    (o.is_obligation ? out.obligations : out.advice).push_back(std::move(extra));
+  }
+  for (const DecisionError& error : d.errors) {
+    ReferenceError e;
+    e.code = error.code;
+    e.rule = std::string(error.where);
+    e.message = std::string(error.what);
+    if (int r = program.FindRule(error.where); r >= 0) {
+      const bc::Rule& rule = program.rules[r];
+      e.file = rule.file < program.files.size() ? program.files[rule.file] : "";
+      e.line = rule.line;
+    }
+    out.errors.push_back(std::move(e));
+  }
+  for (const auto& [name, score] : d.risks) out.risks.emplace_back(std::string(name), score);
+  for (uint32_t limit : d.limits_read) {
+    if (limit < program.limits.size()) out.limits_read.push_back(program.limits[limit].name);
+  }
+  return out;
+}
+
+// `--data` for the VM: a JSON object of values (decimals may be numbers).
+bool DataForVm(const std::string& path, EngineOptions* options) {
+  absl::StatusOr<std::string> text = ReadFileText(path, 64 << 20);
+  if (!text.ok()) {
+    PrintError(std::string(text.status().message()));
+    return false;
+  }
+  json parsed = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    PrintError(absl::StrCat(path, ": data must be a JSON object"));
+    return false;
+  }
+  std::function<DataValue(const json&)> convert = [&](const json& v) -> DataValue {
+    if (v.is_boolean()) return DataValue::Bool(v.get<bool>());
+    if (v.is_number_integer()) return DataValue::Int(v.get<int64_t>());
+    if (v.is_number()) return DataValue::String(v.dump());
+    if (v.is_string()) return DataValue::String(v.get<std::string>());
+    std::vector<DataValue> list;
+    if (v.is_array()) {
+      for (const json& item : v) list.push_back(convert(item));
+    }
+    return DataValue::List(std::move(list));
+  };
+  for (const auto& [name, value] : parsed.items()) options->data.emplace_back(name, convert(value));
+  return true;
+}
+
+bool IsBundleFile(const std::vector<std::string>& paths) {
+  if (paths.size() != 1) return false;
+  std::ifstream in(paths[0], std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::equal(magic, magic + 4, bc::kBundleMagic);
+}
+
+int RunEvalVm(const EvalFlags& flags) {
+  EngineOptions engine_options;
+  if (!flags.data.empty() && !DataForVm(flags.data, &engine_options)) return kExitUsage;
+  absl::StatusOr<std::unique_ptr<Engine>> engine;
+  if (IsBundleFile(flags.policies)) {
+    engine = Engine::FromFile(flags.policies[0], std::move(engine_options));
+  } else {
+    CompileOptions options;
+    options.stdlib_dir = flags.stdlib;
+    absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(flags.policies, options);
+    if (!compiled.ok()) {
+      PrintError(std::string(compiled.status().message()));
+      return kExitUsage;
+    }
+    const Compilation& compilation = **compiled;
+    if (compilation.program == nullptr) {
+      std::cerr << RenderTextAll(compilation.diagnostics.Sorted(), compilation.sources) << "\n";
+      return kExitFindings;
+    }
+    absl::StatusOr<bc::Program> program =
+        GenerateBytecode(*compilation.program, compilation.sources);
+    if (!program.ok()) {
+      PrintError(std::string(program.status().message()));
+      return kExitFindings;
+    }
+    engine = Engine::FromProgram(std::move(*program), std::move(engine_options));
+  }
+  if (!engine.ok()) {
+    PrintError(std::string(engine.status().message()));
+    return kExitUsage;
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (flags.request != "-") {
+    file.open(flags.request, std::ios::binary);
+    if (!file) {
+      PrintError(absl::StrCat("cannot open ", flags.request));
+      return kExitUsage;
+    }
+    in = &file;
+  }
+  rt::DecoderOptions decoder_options;
+  decoder_options.strict = flags.strict;
+  JsonSession session(**engine, decoder_options);
+  Decision decision;
+  constexpr auto kReplace = json::error_handler_t::replace;
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    bool ok = (*engine)->DecideJson(line, session, &decision);
+    std::vector<RequestError> problems;
+    for (const rt::RequestError& error : session.errors()) {
+      problems.push_back(RequestError{rt::RequestErrorCategory(error.code), error.json_path,
+                                      error.message, Span{}});
+    }
+    json out = ok ? DecisionJson(FromVm(**engine, decision), problems, /*explain=*/false)
+                  : BadRequestJson(problems);
+    std::cout << out.dump(-1, ' ', false, kReplace) << "\n";
+  }
+  if (in->bad()) {
+    PrintError(
+        absl::StrCat("cannot read ", flags.request == "-" ? "standard input" : flags.request));
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 int RunEval(const EvalFlags& flags) {
+  // The VM does not explain yet: --explain decides with the reference evaluator.
+  if (flags.engine == "vm" && !flags.explain) return RunEvalVm(flags);
   CompileOptions options;
   options.stdlib_dir = flags.stdlib;
   absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(flags.policies, options);
@@ -226,7 +458,7 @@ int RunEval(const EvalFlags& flags) {
 void AddEvalCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* command =
-      app.add_subcommand("eval", "Decide JSON-lines requests with the reference evaluator");
+      app.add_subcommand("eval", "Decide JSON-lines requests (the bytecode VM, or the reference)");
   command->footer(
       "Exit codes: 0 every line was answered, 1 the policies have errors, 2 usage or I/O error.");
   command
@@ -244,6 +476,12 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
   command->add_flag(
       "--explain", flags->explain,
       "List every candidate rule, whether it fired, and the failed conditions of permit rules");
+  command
+      ->add_option("--engine", flags->engine,
+                   "vm: the bytecode VM and its JSON decoder; reference: the tree-walking "
+                   "reference evaluator (always used with --explain)")
+      ->check(CLI::IsMember({"vm", "reference"}))
+      ->capture_default_str();
   command->add_flag("--strict", flags->strict,
                     "Reject requests with undeclared attributes or values of the wrong type");
   command

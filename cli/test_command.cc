@@ -1,7 +1,9 @@
-// `warden test PATH...`: compile policies and run their `test` blocks through
-// the reference evaluator (compiler/test_runner.h); print one line per test
-// and a closing `N passed, N failed`.
+// `warden test PATH...`: compile policies and run their `test` blocks on the
+// bytecode VM and the reference evaluator (compiler/reference/test_runner.h;
+// `--engine` picks one); print one line per test and a closing
+// `N passed, N failed`.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ struct TestFlags {
   std::vector<std::string> paths;
   std::string format = "text";
   std::string stdlib;
+  std::string engine = "both";
 };
 
 nlohmann::json ToJson(const TestOutcome& outcome) {
@@ -37,6 +40,12 @@ nlohmann::json ToJson(const TestOutcome& outcome) {
     errors.push_back(
         {{"code", error.code}, {"rule", ""}, {"message", error.message}, {"path", error.path}});
   }
+  nlohmann::json vm = nullptr;
+  if (outcome.vm_ran) {
+    vm = {{"actual", outcome.vm_actual}, {"errors", outcome.vm_errors}};
+  } else if (!outcome.vm_skipped.empty()) {
+    vm = {{"skipped", outcome.vm_skipped}};
+  }
   return {{"name", outcome.name},
           {"package", outcome.package},
           {"file", outcome.file},
@@ -45,7 +54,10 @@ nlohmann::json ToJson(const TestOutcome& outcome) {
           {"expected", outcome.expected},
           {"actual", outcome.actual},
           {"message", outcome.passed ? nlohmann::json(nullptr) : nlohmann::json(outcome.message)},
-          {"errors", errors}};
+          {"errors", errors},
+          {"vm", vm},
+          {"disagreement", outcome.disagreement.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(outcome.disagreement)}};
 }
 
 int RunTest(const TestFlags& flags) {
@@ -66,7 +78,11 @@ int RunTest(const TestFlags& flags) {
     }
     return kExitFindings;
   }
-  std::vector<TestOutcome> outcomes = RunTests(compilation);
+  TestRunOptions run_options;
+  run_options.engine = flags.engine == "vm"          ? TestEngine::kVm
+                       : flags.engine == "reference" ? TestEngine::kReference
+                                                     : TestEngine::kBoth;
+  std::vector<TestOutcome> outcomes = RunTests(compilation, run_options);
   size_t passed = 0;
   size_t failed = 0;
   for (const TestOutcome& outcome : outcomes) (outcome.passed ? passed : failed)++;
@@ -86,6 +102,16 @@ int RunTest(const TestFlags& flags) {
       } else {
         absl::StrAppend(&text, "FAIL ", outcome.name, where, ": ", outcome.message, "\n");
       }
+    }
+    // Tests the VM could not run (a construct the bytecode does not support
+    // yet): said once per reason, never silently.
+    std::map<std::string, size_t> skipped;
+    for (const TestOutcome& outcome : outcomes) {
+      if (!outcome.vm_skipped.empty() && outcome.passed) ++skipped[outcome.vm_skipped];
+    }
+    for (const auto& [reason, count] : skipped) {
+      absl::StrAppend(&text, "note: ", count, count == 1 ? " test" : " tests",
+                      " ran on the reference evaluator only: ", reason, "\n");
     }
     absl::StrAppend(&text, passed, " passed, ", failed, " failed\n");
     std::cout << text;
@@ -107,6 +133,13 @@ void AddTestCommand(CLI::App& app, int& exit_code) {
   command->add_option("--format", flags->format, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->type_name("FORMAT")
+      ->capture_default_str();
+  command
+      ->add_option("--engine", flags->engine,
+                   "Evaluators to run every test on: both (the bytecode VM and the reference "
+                   "evaluator, which must agree), vm or reference")
+      ->check(CLI::IsMember({"both", "vm", "reference"}))
+      ->type_name("ENGINE")
       ->capture_default_str();
   command
       ->add_option("--stdlib", flags->stdlib,

@@ -65,6 +65,7 @@ void Decision::Clear() {
   args.clear();
   errors.clear();
   limits_read.clear();
+  risks.clear();
   bundle_hash = {};
 }
 
@@ -218,6 +219,7 @@ struct Engine::Impl {
   std::vector<uint32_t> policy_offset;  // per policy: start in action_offsets
   uint32_t action_buckets = 0;          // actions + 1 (bucket 0: an undeclared action)
   int roles_slot = -1;
+  std::shared_ptr<const rt::RequestSchema> request_schema;
 
   absl::Status Prepare();
   absl::Status PrepareData();
@@ -305,6 +307,7 @@ absl::Status Engine::Impl::Prepare() {
   }
   if (absl::Status status = PrepareData(); !status.ok()) return status;
   BuildIndex();
+  request_schema = rt::BuildRequestSchema(program);
   return absl::OkStatus();
 }
 
@@ -862,18 +865,25 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
   for (uint32_t k = result.dec_begin; k < result.dec_end; ++k) {
     uint32_t r = s.deciders[k];
     const bc::Rule& rule = program.rules[r];
+    // A rule evaluated twice (a policy `use`d by two sets) is listed once.
+    bool listed = false;
+    for (const DecidingRule& seen : d->rules) listed = listed || seen.rule == r;
+    if (listed) continue;
     d->rules.push_back(DecidingRule{rule.name, program.policies[rule_policy[r]].name,
                                     rule.file < program.files.size()
                                         ? std::string_view(program.files[rule.file])
                                         : std::string_view(),
                                     rule.line, r});
     if (rule.has_reason) d->reasons.push_back(rule.reason);
+    int last_extra = -1;  // a second evaluation of the rule restarts at a lower extra
     for (size_t x = 0; x < s.extras.size();) {
       const DecideScratch::ExtraValue& first = s.extras[x];
       if (first.rule != r) {
         ++x;
         continue;
       }
+      if (static_cast<int>(first.extra) <= last_extra) break;
+      last_extra = first.extra;
       const bc::Extra& extra = rule.extras[first.extra];
       Obligation obligation{extra.is_obligation, extra.name, rule.name,
                             static_cast<uint32_t>(d->args.size()), 0};
@@ -890,7 +900,17 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
       x = y;
     }
   }
-  for (const rt::Scratch::Error& error : s.vm.errors) {
+  for (size_t e = 0; e < s.vm.errors.size(); ++e) {
+    const rt::Scratch::Error& error = s.vm.errors[e];
+    // The same failure of a rule evaluated twice (a policy `use`d by two
+    // sets) is listed once.
+    bool repeated = false;
+    for (size_t f = 0; f < e && error.source != rt::Scratch::Source::kCombine; ++f) {
+      const rt::Scratch::Error& other = s.vm.errors[f];
+      repeated = repeated || (other.code == error.code && other.source == error.source &&
+                              other.index == error.index && other.detail == error.detail);
+    }
+    if (repeated) continue;
     DecisionError out{error.code, {}, {}};
     switch (error.source) {
       case rt::Scratch::Source::kCondition:
@@ -916,6 +936,9 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
     d->errors.push_back(out);
   }
   d->limits_read.assign(s.vm.limits_read.begin(), s.vm.limits_read.end());
+  for (size_t r = 0; r < program.risks.size() && r < s.vm.risk_done.size(); ++r) {
+    if (s.vm.risk_done[r]) d->risks.emplace_back(program.risks[r].name, s.vm.risk_value[r]);
+  }
 }
 
 // -------------------------------------------------------------------- Engine
@@ -983,5 +1006,46 @@ Decision Engine::Decide(const rt::Frame& frame) const {
   Decide(frame, &decision);
   return decision;
 }
+
+const std::shared_ptr<const rt::RequestSchema>& Engine::request_schema() const {
+  return impl_->request_schema;
+}
+
+bool Engine::DecideJson(std::string_view json, JsonSession& session,
+                        Decision* decision) const noexcept {
+  try {
+    if (session.decoder().Decode(json, &session.frame())) {
+      Decide(session.frame(), decision);
+      return true;
+    }
+    decision->Clear();
+    decision->bundle_hash = impl_->hash;
+    decision->outcome = rt::Outcome::kDeny;
+    const std::vector<rt::RequestError>& errors = session.errors();
+    // The fatal error is the last one (earlier entries: problems before it).
+    for (const rt::RequestError& error : errors) {
+      if (rt::IsFatal(error.code) || session.decoder().options().strict) {
+        decision->errors.push_back(
+            DecisionError{rt::EvalError::kBadRequest, error.json_path, error.message});
+      }
+    }
+    if (decision->errors.empty())
+      decision->errors.push_back(DecisionError{rt::EvalError::kBadRequest, "", "bad request"});
+  } catch (...) {  // allocation failure: fail closed
+    decision->outcome = rt::Outcome::kDeny;
+  }
+  return false;
+}
+
+DecisionOrRequestError Engine::DecideJson(std::string_view json, JsonSession& session) const {
+  DecisionOrRequestError out;
+  out.ok = DecideJson(json, session, &out.decision);
+  out.errors = session.errors();
+  return out;
+}
+
+JsonSession::JsonSession(const Engine& engine, rt::DecoderOptions options)
+    : decoder_(engine.program(), engine.request_schema(), std::move(options)),
+      frame_(engine.NewFrame()) {}
 
 }  // namespace warden

@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
   default-jre-headless antlr4 libantlr4-runtime-dev
   libabsl-dev libre2-dev nlohmann-json3-dev libcli11-dev doctest-dev libbenchmark-dev
-  libssl-dev libsqlite3-dev
+  libssl-dev libsqlite3-dev libsimdjson-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,19 @@
 // The conformance suite: every tests/conformance/*.warden file is compiled on
-// its own and its `test` blocks run through the reference evaluator, by the
-// same code as `warden test` (compiler/test_runner.h).
+// its own and its `test` blocks run on both evaluators — the bytecode VM and
+// the reference evaluator — by the same code as `warden test`
+// (compiler/reference/test_runner.h). A test fails when either evaluator
+// misses the expectation or the two disagree (outcome, challenge, deciding
+// rules, error codes).
+//
+// Files the code generator does not support yet run on the reference only;
+// they are listed in kReferenceOnly, and a file that becomes supported (or
+// one that is not listed but skipped) fails the suite so the list stays
+// true.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +23,23 @@
 
 namespace warden {
 namespace {
+
+// Conformance files the bytecode cannot run yet, and why.
+const std::set<std::string> kReferenceOnly = {
+    "sets.warden",  // fields of records held in sets (`all e in resource.entries: e.size < 100`)
+};
+
+// Checks one compilation's outcomes; returns how many ran on the VM.
+size_t CheckOutcomes(const std::vector<TestOutcome>& outcomes) {
+  size_t on_vm = 0;
+  for (const TestOutcome& outcome : outcomes) {
+    INFO(outcome.file, ":", outcome.line, ": ", outcome.name, ": ", outcome.message);
+    CHECK(outcome.passed);
+    CHECK(outcome.disagreement.empty());
+    if (outcome.vm_ran) ++on_vm;
+  }
+  return on_vm;
+}
 
 std::vector<std::string> ConformanceFiles() {
   std::vector<std::string> files;
@@ -29,6 +55,7 @@ TEST_CASE("conformance suite") {
   CompileOptions options;
   options.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
   size_t total = 0;
+  size_t total_vm = 0;
   for (const std::string& path : ConformanceFiles()) {
     CAPTURE(path);
     auto compiled = CompilePaths({path}, options);
@@ -42,18 +69,29 @@ TEST_CASE("conformance suite") {
     REQUIRE(compilation.program != nullptr);
     std::vector<TestOutcome> outcomes = RunTests(compilation);
     CHECK(!outcomes.empty());
-    for (const TestOutcome& outcome : outcomes) {
-      INFO(outcome.file, ":", outcome.line, ": ", outcome.name, ": ", outcome.message);
-      CHECK(outcome.passed);
+    size_t on_vm = CheckOutcomes(outcomes);
+    std::string name = std::filesystem::path(path).filename().string();
+    if (kReferenceOnly.contains(name)) {
+      CHECK_MESSAGE(on_vm == 0, name, " now runs on the VM: remove it from kReferenceOnly");
+      if (!outcomes.empty()) {
+        MESSAGE(name, ": reference evaluator only: ", outcomes.front().vm_skipped);
+      }
+    } else {
+      for (const TestOutcome& outcome : outcomes) {
+        INFO(outcome.name, ": ", outcome.vm_skipped);
+        CHECK_MESSAGE(outcome.vm_ran, "the VM did not run a conformance test");
+      }
     }
     total += outcomes.size();
+    total_vm += on_vm;
   }
-  MESSAGE("conformance cases: ", total);
+  MESSAGE("conformance cases: ", total, ", of which on both evaluators: ", total_vm);
   CHECK(total >= 150);
+  CHECK(total_vm >= 150);
 }
 
-// `warden test examples/ stdlib-policies/` must pass: the examples are the
-// documentation's promises.
+// `warden test examples/ stdlib-policies/` must pass on both evaluators: the
+// examples are the documentation's promises.
 TEST_CASE("examples and the standard library pass their tests") {
   CompileOptions options;
   options.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
@@ -64,10 +102,8 @@ TEST_CASE("examples and the standard library pass their tests") {
   REQUIRE((*compiled)->program != nullptr);
   std::vector<TestOutcome> outcomes = RunTests(**compiled);
   CHECK(outcomes.size() >= 70);
-  for (const TestOutcome& outcome : outcomes) {
-    INFO(outcome.name, ": ", outcome.message);
-    CHECK(outcome.passed);
-  }
+  // Every example and stdlib test runs on both evaluators.
+  CHECK(CheckOutcomes(outcomes) == outcomes.size());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -719,16 +720,18 @@ class Evaluator {
 
  private:
   void Report(const Failure& failure, const std::string& owner, Span fallback) {
-    auto [file, line] = Locate(failure.span.valid() ? failure.span : fallback);
-    ReferenceError error{failure.code, owner, failure.message, file, line};
-    for (const ReferenceError& existing : decision_->errors) {
-      if (existing.code == error.code && existing.rule == error.rule &&
-          existing.message == error.message && existing.file == error.file &&
-          existing.line == error.line) {
-        return;
-      }
+    Span where = failure.span.valid() ? failure.span : fallback;
+    // The same failure of the same expression (a policy `use`d twice) is
+    // listed once. Keyed by the span, not by file:line, which are empty
+    // when no SourceManager is given.
+    if (!reported_
+             .emplace(static_cast<int>(failure.code), owner, failure.message,
+                      static_cast<int64_t>(where.file), where.begin, where.end)
+             .second) {
+      return;
     }
-    decision_->errors.push_back(std::move(error));
+    auto [file, line] = Locate(where);
+    decision_->errors.push_back({failure.code, owner, failure.message, file, line});
   }
 
   static bool ActionMatches(const Rule& rule, int action) {
@@ -936,6 +939,7 @@ class Evaluator {
   std::map<std::string, std::unique_ptr<RE2>> regexes_;
   std::map<std::string, absl::TimeZone> zones_;
   std::map<std::pair<int, int>, std::vector<std::pair<bool, DecisionExtra>>> extras_;
+  std::set<std::tuple<int, std::string, std::string, int64_t, uint32_t, uint32_t>> reported_;
   int set_depth_ = 0;
 };
 

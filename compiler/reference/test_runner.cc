@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "compiler/codegen.h"
+#include "compiler/reference/vm_bridge.h"
 
 namespace warden {
 namespace {
@@ -56,6 +58,53 @@ std::string ErrorsText(const ReferenceDecision& decision) {
   return absl::StrJoin(parts, "; ");
 }
 
+std::string VmErrorsText(const Decision& decision) {
+  std::vector<std::string> parts;
+  for (const DecisionError& error : decision.errors) {
+    parts.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ", std::string(error.where),
+                                 " (", std::string(error.what), ")"));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+rt::Outcome ExpectedOutcome(const TestCase& test) {
+  return test.expect == ast::Outcome::kPermit   ? rt::Outcome::kPermit
+         : test.expect == ast::Outcome::kDeny   ? rt::Outcome::kDeny
+         : test.expect == ast::Outcome::kStepUp ? rt::Outcome::kStepUp
+                                                : rt::Outcome::kNotApplicable;
+}
+
+// Whether a decision (outcome, challenge, deciding rules as (policy, rule)
+// of the checked program) meets the test's expectation.
+bool MeetsExpectation(const TestCase& test, rt::Outcome outcome, const std::string& challenge,
+                      const std::set<std::pair<int, int>>& rules) {
+  rt::Outcome expected = ExpectedOutcome(test);
+  bool passed = outcome == expected;
+  if (passed && expected == rt::Outcome::kStepUp) passed = challenge == test.challenge;
+  for (const auto& by : test.by_rules) passed = passed && rules.contains(by);
+  return passed;
+}
+
+std::set<std::pair<int, int>> RulesOf(const ReferenceDecision& decision) {
+  std::set<std::pair<int, int>> rules;
+  for (const RuleRef& ref : decision.rules) rules.emplace(ref.policy, ref.rule);
+  return rules;
+}
+
+std::set<std::pair<int, int>> RulesOf(const CheckedProgram& program, const Decision& decision) {
+  std::set<std::pair<int, int>> rules;
+  for (const DecidingRule& rule : decision.rules) {
+    for (size_t p = 0; p < program.policies.size(); ++p) {
+      if (program.policies[p].name != rule.policy) continue;
+      for (size_t r = 0; r < program.policies[p].rules.size(); ++r) {
+        if (program.policies[p].rules[r].name == rule.name)
+          rules.emplace(static_cast<int>(p), static_cast<int>(r));
+      }
+    }
+  }
+  return rules;
+}
+
 }  // namespace
 
 std::string DescribeDecision(const ReferenceDecision& decision) {
@@ -72,6 +121,14 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
   if (program == nullptr) return outcomes;
   RequestOptions request_options = options.request;
   if (!request_options.now_millis) request_options.now_millis = kDefaultTestTimeMillis;
+  // Compile once for the VM; tests then share engines by bundle and data.
+  absl::StatusOr<bc::Program> bytecode = absl::UnimplementedError("the vm is not used");
+  absl::Status bytecode_status = absl::OkStatus();
+  if (options.engine != TestEngine::kReference) {
+    bytecode = GenerateBytecode(*program, compilation.sources);
+    bytecode_status = bytecode.status();
+  }
+  std::map<std::string, absl::StatusOr<std::unique_ptr<Engine>>> engines;
   std::map<FileId, std::string> file_package;
   for (const auto& file : compilation.files) {
     if (file != nullptr) file_package[file->file] = file->package.ToString();
@@ -121,27 +178,82 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
       outcomes.push_back(std::move(outcome));
       continue;
     }
-    outcome.decision = Decide(*program, request.request, decide);
-    outcome.actual = DescribeDecision(outcome.decision);
-
-    rt::Outcome expected = test.expect == ast::Outcome::kPermit   ? rt::Outcome::kPermit
-                           : test.expect == ast::Outcome::kDeny   ? rt::Outcome::kDeny
-                           : test.expect == ast::Outcome::kStepUp ? rt::Outcome::kStepUp
-                                                                  : rt::Outcome::kNotApplicable;
-    bool passed = outcome.decision.outcome == expected;
-    if (passed && expected == rt::Outcome::kStepUp)
-      passed = outcome.decision.challenge == test.challenge;
-    for (const auto& [policy, rule] : test.by_rules) {
-      bool found = false;
-      for (const RuleRef& ref : outcome.decision.rules)
-        found = found || (ref.policy == policy && ref.rule == rule);
-      passed = passed && found;
+    const bool run_reference = options.engine != TestEngine::kVm;
+    const bool run_vm = options.engine != TestEngine::kReference;
+    bool reference_passed = true;
+    if (run_reference) {
+      outcome.decision = Decide(*program, request.request, decide);
+      outcome.actual = DescribeDecision(outcome.decision);
+      reference_passed = MeetsExpectation(test, outcome.decision.outcome,
+                                          outcome.decision.challenge, RulesOf(outcome.decision));
     }
-    outcome.passed = passed;
-    if (!passed) {
-      outcome.message = absl::StrCat("expected ", outcome.expected, ", got ", outcome.actual);
-      if (!outcome.decision.errors.empty()) {
-        absl::StrAppend(&outcome.message, " (errors: ", ErrorsText(outcome.decision), ")");
+
+    bool vm_passed = true;
+    std::string vm_errors_text;
+    if (run_vm) {
+      if (!bytecode_status.ok()) {
+        outcome.vm_skipped = std::string(bytecode_status.message());
+      } else {
+        // One engine per bundle (roots, separations) and data: tests of one
+        // package without data share it.
+        std::string key = absl::StrJoin(bundle, ",");
+        for (const auto& value : request.request.data)
+          absl::StrAppend(&key, "|", value ? FormatValue(*value) : std::string("-"));
+        auto it = engines.find(key);
+        if (it == engines.end()) {
+          it = engines
+                   .emplace(key, BuildEngine(*program, *bytecode, decide.roots, decide.separations,
+                                             request.request.data))
+                   .first;
+        }
+        if (!it->second.ok()) {
+          outcome.vm_skipped = std::string(it->second.status().message());
+        } else {
+          const Engine& engine = **it->second;
+          rt::Frame frame = engine.NewFrame();
+          absl::Status filled =
+              FillFrame(*program, engine, request.request, *request_options.now_millis, &frame);
+          if (!filled.ok()) {
+            outcome.vm_skipped = std::string(filled.message());
+          } else {
+            Decision vm = engine.Decide(frame);
+            outcome.vm_ran = true;
+            outcome.vm_actual = DescribeVmDecision(vm);
+            for (const DecisionError& error : vm.errors) {
+              outcome.vm_errors.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ",
+                                                       std::string(error.where), " (",
+                                                       std::string(error.what), ")"));
+            }
+            vm_errors_text = VmErrorsText(vm);
+            vm_passed = MeetsExpectation(test, vm.outcome, std::string(vm.challenge),
+                                         RulesOf(*program, vm));
+            if (run_reference) outcome.disagreement = CompareDecisions(vm, outcome.decision);
+            if (!run_reference) outcome.actual = outcome.vm_actual;
+          }
+        }
+      }
+      // Only the VM was asked for and it could not run: that is a failure,
+      // not a pass.
+      if (!run_reference && !outcome.vm_ran) {
+        vm_passed = false;
+        outcome.actual = "not run on the vm";
+      }
+    }
+
+    outcome.passed = reference_passed && vm_passed && outcome.disagreement.empty();
+    if (!outcome.passed) {
+      if (!outcome.disagreement.empty()) {
+        outcome.message = absl::StrCat(outcome.disagreement, " (expected ", outcome.expected, ")");
+      } else if (!run_reference && !outcome.vm_ran) {
+        outcome.message = absl::StrCat("expected ", outcome.expected,
+                                       ", but the vm cannot run it: ", outcome.vm_skipped);
+      } else {
+        outcome.message = absl::StrCat("expected ", outcome.expected, ", got ", outcome.actual);
+        if (run_reference && !outcome.decision.errors.empty()) {
+          absl::StrAppend(&outcome.message, " (errors: ", ErrorsText(outcome.decision), ")");
+        } else if (!run_reference && !vm_errors_text.empty()) {
+          absl::StrAppend(&outcome.message, " (errors: ", vm_errors_text, ")");
+        }
       }
     }
     outcomes.push_back(std::move(outcome));

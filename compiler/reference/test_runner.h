@@ -1,4 +1,6 @@
-// Runs the `test` blocks of a compilation through the reference evaluator.
+// Runs the `test` blocks of a compilation through the reference evaluator
+// and the bytecode VM, and checks that each agrees with the expectation and
+// with the other.
 //
 // One implementation for `warden test` (cli/test_command.cc) and the
 // conformance suite (tests/conformance_test.cc). A test evaluates its
@@ -7,6 +9,15 @@
 // transitively. A test passes when the outcome (and for step_up the
 // challenge) is the expected one and every rule named after `by` is among
 // the deciding rules.
+//
+// With TestEngine::kBoth (the default) the program is compiled once to
+// bytecode (GenerateBytecode) and every test also runs on the VM engine
+// (vm_bridge.h: same roots, separations and data as the reference): the
+// test fails when either engine misses the expectation, and any difference
+// between the two (outcome, challenge, deciding rules, error codes) fails it
+// with "vm says ..., reference says ...". When the code generator does not
+// support the program (or a request value), the VM part is skipped and
+// `vm_skipped` says why; the reference result still counts.
 #ifndef WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
 #define WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
 
@@ -20,8 +31,11 @@
 
 namespace warden {
 
+enum class TestEngine { kBoth, kVm, kReference };
+
 struct TestRunOptions {
   RequestOptions request;  // now_millis unset: kDefaultTestTimeMillis
+  TestEngine engine = TestEngine::kBoth;
 };
 
 struct TestOutcome {
@@ -30,10 +44,17 @@ struct TestOutcome {
   std::string file;
   uint32_t line = 0;
   bool passed = false;
-  std::string expected;  // "deny by maker_checker", "step_up mfa", "not_applicable"
-  std::string actual;    // "permit by r1", or "invalid request"
-  std::string message;   // why it failed: "expected deny by maker_checker, got permit by r1"
-  ReferenceDecision decision;
+  std::string expected;        // "deny by maker_checker", "step_up mfa", "not_applicable"
+  std::string actual;          // "permit by r1", or "invalid request"
+  std::string message;         // why it failed: "expected deny by maker_checker, got permit by r1"
+  ReferenceDecision decision;  // empty unless the reference ran
+  // The VM's side (kBoth, kVm): its decision as text and its error codes, or
+  // why it did not run; `disagreement` is set when both ran and differ.
+  bool vm_ran = false;
+  std::string vm_actual;
+  std::vector<std::string> vm_errors;  // "overflow in r1 (condition)"
+  std::string vm_skipped;
+  std::string disagreement;
   std::vector<RequestError> request_errors;
 };
 

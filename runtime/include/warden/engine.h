@@ -28,6 +28,7 @@
 #include "compiler/bytecode/verify.h"
 #include "runtime/decision.h"
 #include "runtime/frame.h"
+#include "runtime/request_decoder.h"
 #include "runtime/vm.h"
 
 namespace warden {
@@ -95,9 +96,14 @@ struct Decision {
   std::vector<ObligationArg> args;
   std::vector<DecisionError> errors;  // every evaluation error
   std::vector<uint32_t> limits_read;  // limits whose value the decision read
-  std::string_view bundle_hash;       // SHA-256 of the bundle content (hex)
+  // Risk scores computed while deciding (name, score), in program order.
+  std::vector<std::pair<std::string_view, int64_t>> risks;
+  std::string_view bundle_hash;  // SHA-256 of the bundle content (hex)
   void Clear();
 };
+
+class JsonSession;
+struct DecisionOrRequestError;
 
 class Engine {
  public:
@@ -125,11 +131,47 @@ class Engine {
   void Decide(const rt::Frame& frame, Decision* decision) const noexcept;
   Decision Decide(const rt::Frame& frame) const;
 
+  // Decides a JSON request (docs/decisions.md, "Requests" and "The VM's
+  // decoder"), decoded by `session` (one per thread) into its frame.
+  // Returns false when the request cannot be evaluated (malformed, over a
+  // limit, no action or resource type; in strict mode any problem): the
+  // decision is then deny with a bad_request error, and session.errors()
+  // says why. When true, session.errors() lists the problems lenient mode
+  // tolerated. Never throws; no heap allocation once the session, the
+  // decision and the thread's scratch memory are warm. The decision's
+  // views into the request are valid until the session's next request.
+  bool DecideJson(std::string_view json, JsonSession& session, Decision* decision) const noexcept;
+  DecisionOrRequestError DecideJson(std::string_view json, JsonSession& session) const;
+
+  // The name -> slot maps of the JSON decoder, built once at load.
+  const std::shared_ptr<const rt::RequestSchema>& request_schema() const;
+
   struct Impl;  // opaque: the prepared program and its rule index (engine.cc)
 
  private:
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Per-thread state for JSON requests: the decoder (simdjson's parser and
+// the padded copy of the request) and the frame, reused across requests.
+class JsonSession {
+ public:
+  explicit JsonSession(const Engine& engine, rt::DecoderOptions options = {});
+  rt::RequestDecoder& decoder() { return decoder_; }
+  rt::Frame& frame() { return frame_; }
+  // The last request's errors (see Engine::DecideJson).
+  const std::vector<rt::RequestError>& errors() const { return decoder_.errors(); }
+
+ private:
+  rt::RequestDecoder decoder_;
+  rt::Frame frame_;
+};
+
+struct DecisionOrRequestError {
+  bool ok = false;  // false: the request was rejected (decision: deny, bad_request)
+  Decision decision;
+  std::vector<rt::RequestError> errors;  // the rejection, or the problems tolerated
 };
 
 }  // namespace warden

@@ -1,0 +1,302 @@
+#include "compiler/reference/vm_bridge.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <set>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "compiler/reference/test_runner.h"
+
+namespace warden {
+namespace {
+
+std::string IpText(const IpNetwork& ip) {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, sizeof(buffer));
+  return absl::StrCat(std::string(buffer), "/", ip.prefix);
+}
+
+bc::IpNet ToIpNet(const IpNetwork& ip) {
+  bc::IpNet out;
+  std::copy(std::begin(ip.bytes), std::end(ip.bytes), std::begin(out.bytes));
+  out.prefix = static_cast<uint8_t>(ip.prefix);
+  out.v6 = ip.v6;
+  return out;
+}
+
+// A decimal (scaled by 10^4) as text the engine reads exactly: "-12.0034".
+std::string DecimalText(int64_t scaled) {
+  uint64_t magnitude =
+      scaled < 0 ? 0 - static_cast<uint64_t>(scaled) : static_cast<uint64_t>(scaled);
+  std::string fraction = absl::StrCat(magnitude % 10000);
+  fraction.insert(0, 4 - fraction.size(), '0');
+  return absl::StrCat(scaled < 0 ? "-" : "", magnitude / 10000, ".", fraction);
+}
+
+absl::StatusOr<DataValue> ScalarData(const std::string& name, const EvalValue& value) {
+  using K = EvalValue::Kind;
+  switch (value.kind) {
+    case K::kBool:
+      return DataValue::Bool(value.b);
+    case K::kInt:
+    case K::kDuration:
+    case K::kTimestamp:
+      return DataValue::Int(value.i);
+    case K::kDecimal:
+      return DataValue::String(DecimalText(value.i));
+    case K::kString:
+    case K::kEnum:
+      return DataValue::String(value.s);
+    case K::kIp:
+      return DataValue::String(IpText(value.ip));
+    case K::kSet:
+    case K::kRecord:
+      break;
+  }
+  return absl::UnimplementedError(absl::StrCat("data `", name, "`: a ",
+                                               value.kind == K::kSet ? "set" : "record",
+                                               " value is not supported by the bytecode yet"));
+}
+
+std::vector<std::string> ErrorCodes(const Decision& vm) {
+  std::vector<std::string> codes;
+  for (const DecisionError& error : vm.errors) codes.push_back(rt::EvalErrorCode(error.code));
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+std::vector<std::string> ErrorCodes(const ReferenceDecision& reference) {
+  std::vector<std::string> codes;
+  for (const ReferenceError& error : reference.errors)
+    codes.push_back(rt::EvalErrorCode(error.code));
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::pair<std::string, DataValue>>> DataForEngine(
+    const CheckedProgram& program, const std::vector<std::optional<EvalValue>>& data) {
+  std::vector<std::pair<std::string, DataValue>> out;
+  for (size_t k = 0; k < data.size() && k < program.data.size(); ++k) {
+    if (!data[k]) continue;
+    const std::string& name = program.data[k].name;
+    if (data[k]->kind == EvalValue::Kind::kSet) {
+      std::vector<DataValue> list;
+      for (const EvalValue& element : data[k]->elements) {
+        absl::StatusOr<DataValue> item = ScalarData(name, element);
+        if (!item.ok()) return item.status();
+        list.push_back(std::move(*item));
+      }
+      out.emplace_back(name, DataValue::List(std::move(list)));
+      continue;
+    }
+    absl::StatusOr<DataValue> value = ScalarData(name, *data[k]);
+    if (!value.ok()) return value.status();
+    out.emplace_back(name, std::move(*value));
+  }
+  return out;
+}
+
+absl::Status FillFrame(const CheckedProgram& program, const Engine& engine, const Request& request,
+                       int64_t now_millis, rt::Frame* frame) {
+  using K = EvalValue::Kind;
+  frame->set_now_millis(now_millis);
+  frame->set_action(request.action);
+  frame->set_resource_type(request.resource_type);
+  for (int grant : request.jit_grants) frame->AddJitGrant(static_cast<uint32_t>(grant));
+  for (size_t k = 0; k < request.limit_counts.size(); ++k) {
+    if (request.limit_counts[k]) {
+      frame->SetLimitCount(static_cast<uint32_t>(k), *request.limit_counts[k]);
+    } else {
+      frame->SetLimitUnavailable(static_cast<uint32_t>(k));
+    }
+  }
+  for (const Attribute& attribute : program.attributes) {
+    if (attribute.id < 0 || static_cast<size_t>(attribute.id) >= request.attributes.size())
+      continue;
+    const std::optional<EvalValue>& value = request.attributes[attribute.id];
+    if (!value) continue;
+    int slot_index = engine.SlotOf(attribute.path);
+    if (slot_index < 0) {
+      return absl::InternalError(absl::StrCat("the engine has no slot for `", attribute.path, "`"));
+    }
+    auto slot = static_cast<uint32_t>(slot_index);
+    bool ok = false;
+    switch (value->kind) {
+      case K::kBool:
+        ok = frame->SetBool(slot, value->b);
+        break;
+      case K::kInt:
+      case K::kDecimal:
+      case K::kDuration:
+      case K::kTimestamp:
+      case K::kEnum:
+        ok = frame->SetInt(slot, value->i);
+        break;
+      case K::kString:
+        ok = frame->SetString(slot, value->s);
+        break;
+      case K::kIp:
+        ok = frame->SetIp(slot, ToIpNet(value->ip));
+        break;
+      case K::kRecord:
+        ok = frame->MarkPresent(slot);
+        break;
+      case K::kSet: {
+        const Type* element = attribute.type != nullptr ? attribute.type->element : nullptr;
+        TypeKind kind = element != nullptr ? element->kind : TypeKind::kError;
+        if (kind == TypeKind::kString) {
+          std::vector<std::string_view> items;
+          for (const EvalValue& e : value->elements) items.push_back(e.s);
+          ok = frame->SetStringSet(slot, items);
+        } else if (kind == TypeKind::kIp) {
+          std::vector<bc::IpNet> items;
+          for (const EvalValue& e : value->elements) items.push_back(ToIpNet(e.ip));
+          ok = frame->SetIpSet(slot, items);
+        } else if (kind == TypeKind::kInt || kind == TypeKind::kDecimal ||
+                   kind == TypeKind::kDuration || kind == TypeKind::kTimestamp ||
+                   kind == TypeKind::kEnum) {
+          std::vector<int64_t> items;
+          for (const EvalValue& e : value->elements) items.push_back(e.i);
+          ok = frame->SetIntSet(slot, items);
+        } else {
+          return absl::UnimplementedError(absl::StrCat(
+              "`", attribute.path, "`: a set of ", TypeName(element),
+              " cannot be put into a request frame (not supported by the bytecode yet)"));
+        }
+        break;
+      }
+    }
+    if (!ok) {
+      return absl::InternalError(absl::StrCat("the frame rejects the value of `", attribute.path,
+                                              "` (", FormatValue(*value), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> BuildEngine(
+    const CheckedProgram& program, const bc::Program& bytecode,
+    const std::optional<std::vector<PolicySet::Member>>& roots,
+    const std::optional<std::vector<int>>& separations,
+    const std::vector<std::optional<EvalValue>>& data) {
+  bc::Program narrowed = bytecode;
+  if (roots) {
+    narrowed.roots.clear();
+    for (const PolicySet::Member& m : *roots)
+      narrowed.roots.push_back(bc::Member{m.is_set, static_cast<uint32_t>(m.index)});
+  }
+  if (separations) {
+    narrowed.separations.clear();
+    for (int k : *separations) {
+      if (k < 0 || static_cast<size_t>(k) >= bytecode.separations.size())
+        return absl::InternalError("separation index out of range");
+      narrowed.separations.push_back(bytecode.separations[k]);
+    }
+  }
+  EngineOptions options;
+  absl::StatusOr<std::vector<std::pair<std::string, DataValue>>> values =
+      DataForEngine(program, data);
+  if (!values.ok()) return values.status();
+  options.data = std::move(*values);
+  for (size_t k = 0; k < program.data.size(); ++k) {
+    if (k < data.size() && data[k]) continue;
+    options.allow_missing_data = true;
+    TypeKind kind = program.data[k].type->kind;
+    if (kind != TypeKind::kSet && kind != TypeKind::kString && kind != TypeKind::kInt &&
+        kind != TypeKind::kBool) {
+      return absl::UnimplementedError(
+          absl::StrCat("data `", program.data[k].name,
+                       "` is not given; the engine cannot leave a value of type ",
+                       TypeName(program.data[k].type), " absent"));
+    }
+  }
+  return Engine::FromProgram(std::move(narrowed), std::move(options));
+}
+
+std::string DescribeVmDecision(const Decision& decision) {
+  std::string text = DescribeOutcome(decision.outcome, std::string(decision.challenge));
+  std::vector<std::string> names;
+  for (const DecidingRule& rule : decision.rules) names.emplace_back(rule.name);
+  if (!names.empty()) absl::StrAppend(&text, " by ", absl::StrJoin(names, ", "));
+  return text;
+}
+
+std::string CompareDecisions(const Decision& vm, const ReferenceDecision& reference) {
+  std::vector<std::string> differences;
+  std::string vm_challenge(vm.challenge);
+  bool same_outcome = vm.outcome == reference.outcome &&
+                      (vm.outcome != rt::Outcome::kStepUp || vm_challenge == reference.challenge);
+  std::multiset<std::pair<std::string, std::string>> vm_rules;
+  for (const DecidingRule& rule : vm.rules)
+    vm_rules.emplace(std::string(rule.name), std::string(rule.policy));
+  std::multiset<std::pair<std::string, std::string>> reference_rules;
+  for (const RuleRef& rule : reference.rules) reference_rules.emplace(rule.name, rule.policy_name);
+  std::vector<std::string> vm_errors = ErrorCodes(vm);
+  std::vector<std::string> reference_errors = ErrorCodes(reference);
+  bool same_rules = vm_rules == reference_rules;
+  if (same_outcome && same_rules && vm_errors == reference_errors) return "";
+  differences.push_back(absl::StrCat("vm says ", DescribeVmDecision(vm), ", reference says ",
+                                     DescribeDecision(reference)));
+  if (!same_rules) {
+    auto names = [](const std::multiset<std::pair<std::string, std::string>>& rules) {
+      std::vector<std::string> out;
+      for (const auto& [name, policy] : rules) out.push_back(absl::StrCat(policy, ".", name));
+      return absl::StrJoin(out, ", ");
+    };
+    differences.push_back(absl::StrCat("deciding rules: vm {", names(vm_rules), "}, reference {",
+                                       names(reference_rules), "}"));
+  }
+  if (vm_errors != reference_errors) {
+    std::vector<std::string> vm_detail;
+    for (const DecisionError& error : vm.errors) {
+      vm_detail.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ",
+                                       std::string(error.where), " (", std::string(error.what),
+                                       ")"));
+    }
+    std::vector<std::string> reference_detail;
+    for (const ReferenceError& error : reference.errors) {
+      reference_detail.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ", error.rule,
+                                              " (", error.file, ":", error.line, ": ",
+                                              error.message, ")"));
+    }
+    differences.push_back(absl::StrCat("errors: vm [", absl::StrJoin(vm_detail, ", "),
+                                       "], reference [", absl::StrJoin(reference_detail, ", "),
+                                       "]"));
+  }
+  return absl::StrJoin(differences, "; ");
+}
+
+std::string DescribeRequest(const CheckedProgram& program, const Request& request) {
+  std::vector<std::string> parts;
+  parts.push_back(
+      absl::StrCat("action ", request.action_name, request.action < 0 ? " (undeclared)" : ""));
+  parts.push_back(absl::StrCat("resource.type ", request.resource_type_name,
+                               request.resource_type < 0 ? " (undeclared)" : ""));
+  for (const Attribute& attribute : program.attributes) {
+    if (attribute.id < 0 || static_cast<size_t>(attribute.id) >= request.attributes.size())
+      continue;
+    const std::optional<EvalValue>& value = request.attributes[attribute.id];
+    if (value && value->kind != EvalValue::Kind::kRecord)
+      parts.push_back(absl::StrCat(attribute.path, " = ", FormatValue(*value)));
+  }
+  std::vector<std::string> grants;
+  for (int grant : request.jit_grants) grants.push_back(program.jit_profiles[grant].name);
+  if (!grants.empty()) parts.push_back(absl::StrCat("jit [", absl::StrJoin(grants, ", "), "]"));
+  for (size_t k = 0; k < request.limit_counts.size() && k < program.limits.size(); ++k) {
+    parts.push_back(absl::StrCat(
+        "limits.", program.limits[k].name, " count ",
+        request.limit_counts[k] ? absl::StrCat(*request.limit_counts[k]) : "unavailable"));
+  }
+  for (size_t k = 0; k < request.data.size() && k < program.data.size(); ++k) {
+    parts.push_back(absl::StrCat("data.", program.data[k].name, " = ",
+                                 request.data[k] ? FormatValue(*request.data[k]) : "(not given)"));
+  }
+  return absl::StrJoin(parts, "\n  ");
+}
+
+}  // namespace warden
