@@ -1192,7 +1192,6 @@ bool RequestDecoder::Impl::Root(od::document& doc) {
   od::json_type type;
   if (auto e = doc.type().get(type); e) return SimdFail(e);
   if (type != od::json_type::object) {
-    od::value value;
     if (type == od::json_type::array) {
       // Validate it (a JSON error is reported before "not an object").
       od::array array;
