@@ -435,7 +435,7 @@ class Generator {
         Emit(Op::kLOAD, dst, 0, out_.attributes[expr.attribute].slot);
         return;
       case CExprKind::kAction:
-        Emit(Op::kACTION, dst);
+        Emit(Op::kACTION, dst, ordered_action_ ? 1 : 0);
         return;
       case CExprKind::kRisk:
         Emit(Op::kRISK, dst, 0, static_cast<uint32_t>(expr.index));
@@ -531,8 +531,12 @@ class Generator {
     bool ints = kind != TypeKind::kBool && kind != TypeKind::kString && kind != TypeKind::kIp &&
                 kind != TypeKind::kSet;
     if (ints && IsConstant(lhs) && IsConstant(rhs) && Fold(expr, dst)) return;
+    // `action < x`: an undeclared action must raise an error, not compare.
+    ordered_action_ = expr.op == BinOp::kLt || expr.op == BinOp::kLe || expr.op == BinOp::kGt ||
+                      expr.op == BinOp::kGe;
     Operand a(this, lhs);
     Operand b(this, rhs);
+    ordered_action_ = false;
     auto compare = [&](Op eq, Op ne, Op lt, Op le) {
       switch (expr.op) {
         case BinOp::kEq:
@@ -821,6 +825,7 @@ class Generator {
   absl::Status status_;
   Block* block_ = nullptr;
   Span block_span_;
+  bool ordered_action_ = false;  // the operand being generated is ordered (`<`, `<=`, …)
   std::map<const EnumType*, int> enums_;
   std::map<FileId, uint32_t> files_;
   std::map<std::string, uint32_t> constants_;

@@ -192,6 +192,9 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
         r[in.a] = r[in.b];
         break;
       case Op::kACTION:
+        // An undeclared action equals no declared one but has no place in
+        // their order: ordering it is an error (docs/decisions.md).
+        if (in.b != 0 && frame.action() < 0) return EvalError::kMissingAttribute;
         r[in.a].i = frame.action();
         break;
       case Op::kHASROLE:

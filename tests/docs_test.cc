@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "compiler/bytecode/opcodes.h"
+
 namespace {
 
 std::string Read(const std::string& relative) {
@@ -23,6 +25,26 @@ TEST_CASE("docs/embedding.md shows the embedding example and its output verbatim
   REQUIRE(!expected.empty());
   CHECK(doc.find("```cpp\n" + code + "```") != std::string::npos);
   CHECK(doc.find("```\n" + expected + "```") != std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("docs/bytecode.md lists every opcode with its number and meaning") {
+  std::string doc = Read("docs/bytecode.md");
+  for (int i = 0; i < warden::bc::kOpCount; ++i) {
+    const warden::bc::OpInfo& info = warden::bc::kOpInfo[i];
+    std::string meaning = info.meaning;
+    // Table cells escape `|`.
+    for (size_t at = meaning.find('|'); at != std::string::npos; at = meaning.find('|', at + 2)) {
+      meaning.insert(at, "\\");
+    }
+    CHECK_MESSAGE(
+        doc.find("| " + std::to_string(i) + " | `" + info.name + "` |") != std::string::npos,
+        info.name);
+    CHECK_MESSAGE(doc.find(meaning) != std::string::npos, info.name);
+  }
 }
 
 }  // namespace

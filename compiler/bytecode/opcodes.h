@@ -56,7 +56,7 @@ namespace warden::bc {
   X(CONST,   RA, _,   K,     W,  "a = constant pool[c]")                                                       \
   X(BOOL,    RB, IMM, _,     W,  "a = b (0 or 1)")                                                             \
   X(MOVE,    RA, RA,  _,     W,  "a = b (registers of one type)")                                              \
-  X(ACTION,  RI, _,   _,     W,  "a = the requested action's index (-1 if the bundle does not declare it)")   \
+  X(ACTION,  RI, IMM, _,     W,  "a = the requested action's index (-1 if undeclared); b = 1: undeclared is an error missing_attribute (no order)")   \
   X(HASROLE, RB, _,   ROLE,  W,  "a = role c is among the subject's effective roles (bitset test)")           \
   X(RISK,    RI, _,   RISK,  W,  "a = risk score c, computed at most once per decision")                      \
   X(LIMEXC,  RB, _,   LIMIT, W,  "a = limit c is exceeded; counter unavailable: error limit_unavailable")     \
