@@ -563,9 +563,12 @@ struct DecideScratch {
   struct ExtraValue {
     uint32_t rule;
     uint16_t extra;
-    uint16_t arg;
+    uint16_t arg;  // kExtraHeader: the entry that opens an obligation or advice
     Value value;
   };
+  // Every obligation or advice that applies opens with a header entry, so
+  // one without arguments is still reported.
+  static constexpr uint16_t kExtraHeader = UINT16_MAX;
   std::vector<ExtraValue> extras;
 };
 
@@ -709,6 +712,8 @@ class Decider {
     for (uint16_t x = 0; x < rule.extras.size(); ++x) {
       const bc::Extra& extra = rule.extras[x];
       size_t extra_base = s_.extras.size();
+      s_.extras.push_back(
+          DecideScratch::ExtraValue{index, x, DecideScratch::kExtraHeader, Value{}});
       for (uint16_t a = 0; a < extra.args.size(); ++a) {
         Value value;
         rt::EvalError error = rt::Run(e_.prepared, frame_, s_.vm, extra.args[a].block, &value);
@@ -890,6 +895,7 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
       size_t y = x;
       for (; y < s.extras.size() && s.extras[y].rule == r && s.extras[y].extra == first.extra;
            ++y) {
+        if (s.extras[y].arg == DecideScratch::kExtraHeader) continue;
         const bc::ExtraArg& arg = extra.args[s.extras[y].arg];
         d->args.emplace_back();
         d->args.back().key = arg.key;

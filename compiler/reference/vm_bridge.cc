@@ -239,7 +239,25 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
   std::vector<std::string> vm_errors = ErrorCodes(vm);
   std::vector<std::string> reference_errors = ErrorCodes(reference);
   bool same_rules = vm_rules == reference_rules;
-  if (same_outcome && same_rules && vm_errors == reference_errors) return "";
+  // Obligations and advice by (kind, name, rule, number of values): the
+  // caller must carry out every obligation, so losing one is a difference.
+  std::multiset<std::string> vm_extras;
+  for (const Obligation& extra : vm.obligations) {
+    vm_extras.insert(absl::StrCat(extra.is_obligation ? "obligation " : "advice ",
+                                  std::string(extra.name), " of ", std::string(extra.rule), " (",
+                                  extra.arg_count, " values)"));
+  }
+  std::multiset<std::string> reference_extras;
+  for (const DecisionExtra& extra : reference.obligations) {
+    reference_extras.insert(absl::StrCat("obligation ", extra.name, " of ", extra.rule, " (",
+                                         extra.values.size(), " values)"));
+  }
+  for (const DecisionExtra& extra : reference.advice) {
+    reference_extras.insert(absl::StrCat("advice ", extra.name, " of ", extra.rule, " (",
+                                         extra.values.size(), " values)"));
+  }
+  bool same_extras = vm_extras == reference_extras;
+  if (same_outcome && same_rules && same_extras && vm_errors == reference_errors) return "";
   differences.push_back(absl::StrCat("vm says ", DescribeVmDecision(vm), ", reference says ",
                                      DescribeDecision(reference)));
   if (!same_rules) {
@@ -250,6 +268,11 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
     };
     differences.push_back(absl::StrCat("deciding rules: vm {", names(vm_rules), "}, reference {",
                                        names(reference_rules), "}"));
+  }
+  if (!same_extras) {
+    differences.push_back(absl::StrCat("obligations and advice: vm {",
+                                       absl::StrJoin(vm_extras, ", "), "}, reference {",
+                                       absl::StrJoin(reference_extras, ", "), "}"));
   }
   if (vm_errors != reference_errors) {
     std::vector<std::string> vm_detail;
