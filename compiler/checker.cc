@@ -137,11 +137,12 @@ class DeclarationChecker {
             {"duration", TypeKind::kDuration},
             {"timestamp", TypeKind::kTimestamp},
             {"ip", TypeKind::kIp}};
-        std::vector<std::string> names;
+        std::vector<std::string> names = {"weekday"};
         for (const auto& [spelling, kind] : kNames) {
           if (type.name.text == spelling) return program_.types.Primitive(kind);
           names.push_back(spelling);
         }
+        if (type.name.text == "weekday") return program_.types.EnumOf(program_.weekday_enum);
         state_.Error(DiagCode::kUnknownType, type.name.span,
                      absl::StrCat("unknown type `", type.name.text, "`"),
                      DidYouMean(type.name.text, names).empty()

@@ -185,10 +185,16 @@ void LintShadowedRules(const CheckedProgram& program, DiagnosticSink& sink) {
       const Rule& later = policy.rules[j];
       for (size_t i = 0; i < j; ++i) {
         const Rule& earlier = policy.rules[i];
+        // An obligation can fail at run time and make a permit not applicable,
+        // so a rule with obligations never shadows the rules after it.
+        bool has_obligations =
+            std::any_of(earlier.extras.begin(), earlier.extras.end(),
+                        [](const RuleExtra& extra) { return extra.is_obligation; });
         bool unconditional =
             earlier.condition == nullptr || IsConstantBool(earlier.condition.get(), true);
         bool same = earlier.condition != nullptr && later.condition != nullptr &&
                     SameExpr(*earlier.condition, *later.condition);
+        if (has_obligations) unconditional = same = false;
         if (CoversActions(earlier, later) && (unconditional || same)) {
           sink.Report(DiagCode::kShadowedRule, later.span,
                       absl::StrCat("rule `", later.name, "` is never reached: rule `", earlier.name,

@@ -296,6 +296,25 @@ test "t" {
         std::string::npos);
 }
 
+TEST_CASE("a rule with obligations does not shadow the rules after it") {
+  auto r = Compile(R"(policy p on payment combine first_applicable {
+  rule settle: permit read obligation audit { amount: resource.amount }
+  rule fallback: deny read
+}
+)");
+  CHECK(r.text.find("W0404") == std::string::npos);
+}
+
+TEST_CASE("weekday is a type for schema attributes and def parameters") {
+  auto r = Compile(R"(schema { resource shift { day: weekday } }
+def weekend(d: weekday) = d in [saturday, sunday]
+policy p on shift {
+  rule r: deny read if weekend(resource.day) or weekend(weekday(context.time, "UTC"))
+}
+)");
+  CHECK(r.text == "");
+}
+
 TEST_CASE("examples and stdlib policies check clean") {
   auto r = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples",
                          std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies"});

@@ -185,6 +185,11 @@ const Case kCases[] = {
      "package a\n\npolicy p on x {\n  // nothing yet\n}\n"},
     {"a line comment inside a line moves above it", "package a\nconst x = [1, // one\n 2]\n",
      "package a\n\n// one\nconst x = [1, 2]\n"},
+    // Invisible and direction-changing characters stay visible as escapes
+    // ("Trojan Source"); ordinary non-ASCII text stays as it is.
+    {"invisible characters in strings are escaped",
+     "package a\nconst x = \"admin\\u{202E}\\u{200B}\\u{FEFF}é\"\n",
+     "package a\n\nconst x = \"admin\\u{202E}\\u{200B}\\u{FEFF}é\"\n"},
 };
 
 TEST_CASE("formatting cases") {
@@ -197,8 +202,7 @@ TEST_CASE("formatting cases") {
   }
 }
 
-// The parser folds `-(-5)` into one literal written "--5"; the formatter
-// prints it the way the equivalent negation prints, so the result is stable.
+// `-(-5)` is a negation of the literal -5: it prints as `- -5`, stably.
 TEST_CASE("a doubly negated literal prints stably") {
   std::string once = Format("package a\nconst x = -(-5)\nconst y = -(-(-2.5))\n");
   CHECK(once == "package a\n\nconst x = - -5\nconst y = - - -2.5\n");

@@ -359,10 +359,12 @@ class ExprChecker {
       for (const auto& [spelling, kind] : kNames) {
         if (type.name.text == spelling) return state_.Prim(kind);
       }
+      if (type.name.text == "weekday")
+        return state_.program.types.EnumOf(state_.program.weekday_enum);
     }
     state_.Error(DiagCode::kUnknownType, type.span,
-                 "parameters and consts may only have primitive or set types",
-                 "use bool, int, decimal, string, duration, timestamp, ip or set<…>");
+                 "parameters and consts may only have primitive, weekday or set types",
+                 "use bool, int, decimal, string, duration, timestamp, ip, weekday or set<…>");
     return state_.program.types.Error();
   }
 

@@ -226,9 +226,22 @@ class Expander {
 
 }  // namespace
 
+// Code points printed as `\u{…}` even though they are valid text: invisible
+// or direction-changing characters would make a policy read differently from
+// how it runs ("Trojan Source"), so the formatter keeps them visible.
+static bool IsInvisible(uint32_t code_point) {
+  return (code_point >= 0x80 && code_point <= 0x9F) ||      // C1 controls
+         code_point == 0xAD ||                              // soft hyphen
+         (code_point >= 0x200B && code_point <= 0x200F) ||  // zero-width, LRM, RLM
+         (code_point >= 0x2028 && code_point <= 0x202E) ||  // separators, bidi embeddings
+         (code_point >= 0x2060 && code_point <= 0x206F) ||  // word joiner, bidi isolates
+         code_point == 0xFEFF;                              // zero-width no-break space
+}
+
 std::string QuoteString(std::string_view value) {
   std::string out = "\"";
-  for (char c : value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
     auto byte = static_cast<unsigned char>(c);
     switch (c) {
       case '"':
@@ -249,9 +262,24 @@ std::string QuoteString(std::string_view value) {
       default:
         if (byte < 0x20 || byte == 0x7F) {
           out += absl::StrFormat("\\u{%X}", byte);
-        } else {
-          out.push_back(c);
+          break;
         }
+        if (byte >= 0x80) {
+          // Decode one UTF-8 sequence (strings in the AST are valid UTF-8).
+          size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+          uint32_t code_point = length == 1 ? byte : byte & (0x7F >> length);
+          for (size_t k = 1; k < length && i + k < value.size(); ++k) {
+            code_point = (code_point << 6) | (static_cast<unsigned char>(value[i + k]) & 0x3F);
+          }
+          if (IsInvisible(code_point)) {
+            out += absl::StrFormat("\\u{%X}", code_point);
+          } else {
+            out.append(value.substr(i, length));
+          }
+          i += length - 1;
+          break;
+        }
+        out.push_back(c);
     }
   }
   out.push_back('"');
