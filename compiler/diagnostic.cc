@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/internal/utf8.h"
 
 namespace warden {
 
@@ -98,9 +99,27 @@ std::string RenderText(const Diagnostic& d, const SourceManager& sources) {
   std::string_view line = file.Line(start.line);
   std::string gutter = absl::StrCat(start.line);
   std::string pad(gutter.size(), ' ');
-  // Tabs become single spaces so the caret lines up with what a terminal shows.
-  std::string shown(line);
-  std::replace(shown.begin(), shown.end(), '\t', ' ');
+  // Tabs become single spaces so the caret lines up with what a terminal
+  // shows; invisible and text-direction characters become U+FFFD so the
+  // line cannot reorder itself on screen. Both keep one column each.
+  std::string shown;
+  for (size_t i = 0; i < line.size();) {
+    auto byte = static_cast<unsigned char>(line[i]);
+    size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+    length = std::min(length, line.size() - i);
+    uint32_t code_point = length == 1 ? byte : byte & (0x7F >> length);
+    for (size_t k = 1; k < length; ++k) {
+      code_point = (code_point << 6) | (static_cast<unsigned char>(line[i + k]) & 0x3F);
+    }
+    if (line[i] == '\t') {
+      shown.push_back(' ');
+    } else if (length > 1 && internal::IsInvisibleCodePoint(code_point)) {
+      shown += "\xEF\xBF\xBD";
+    } else {
+      shown.append(line.substr(i, length));
+    }
+    i += length;
+  }
   absl::StrAppend(&out, pad, " |\n", gutter, " | ", shown, "\n", pad, " | ");
   // Caret width: the span's code points on its first line, at least one.
   LineCol end = file.Locate(d.span.end);

@@ -77,6 +77,8 @@
   X(kJitWithoutMax, "W0407", kWarning, "jit-without-max", "a JIT profile has no maximum duration") \
   X(kJitWithoutApprovals, "W0408", kWarning, "jit-without-approvals",                              \
     "a JIT profile needs no approvals")                                                            \
-  X(kRedundantHas, "W0409", kWarning, "redundant-has", "`has` tests a required attribute")
+  X(kRedundantHas, "W0409", kWarning, "redundant-has", "`has` tests a required attribute")                                                                             \
+  X(kInvisibleCharacter, "W0410", kWarning, "invisible-character",                                  \
+    "the source holds an invisible or text-direction character")
 
 #endif  // WARDEN_COMPILER_DIAGNOSTIC_CODES_H_

@@ -10,6 +10,7 @@
 #include "WardenParser.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "antlr4-runtime.h"
 #include "compiler/internal/literals.h"
@@ -87,7 +88,8 @@ class DiagnosticListener : public antlr4::BaseErrorListener {
     // those follow-on errors describe the same problem, so they are dropped.
     if (offending != nullptr) {
       size_t index = offending->getTokenIndex();
-      bool follow_on = last_error_token_ != SIZE_MAX && index <= last_error_token_ + kFollowOnTokens;
+      bool follow_on =
+          last_error_token_ != SIZE_MAX && index <= last_error_token_ + kFollowOnTokens;
       last_error_token_ = index;
       if (follow_on) return;
     }
@@ -863,6 +865,26 @@ bool CheckBracketDepth(antlr4::CommonTokenStream& tokens, const OffsetMap& offse
   return true;
 }
 
+// Warns about invisible and text-direction characters anywhere in the file,
+// comments and strings included, since that is where they hide.
+void ReportInvisibleCharacters(FileId file, const std::string& text, DiagnosticSink& sink) {
+  for (uint32_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    uint32_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+    uint32_t code_point = length == 1 ? byte : byte & (0x7F >> length);
+    for (uint32_t k = 1; k < length && i + k < text.size(); ++k) {
+      code_point = (code_point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    if (length > 1 && internal::IsInvisibleCodePoint(code_point)) {
+      sink.Report(DiagCode::kInvisibleCharacter, Span{file, i, i + length},
+                  absl::StrFormat("invisible character U+%04X", code_point),
+                  "it can make the policy read differently from how it runs; write it as an "
+                  "escape in a string (\\u{...}) or remove it");
+    }
+    i += length;
+  }
+}
+
 }  // namespace
 
 bool UnescapeString(std::string_view body, std::string* out, size_t* error_offset) {
@@ -949,6 +971,7 @@ std::unique_ptr<ast::File> ParseFile(const SourceManager& sources, FileId file_i
                 "invalid UTF-8 byte sequence", "save the file as UTF-8");
     return nullptr;
   }
+  ReportInvisibleCharacters(file_id, text, sink);
   OffsetMap offsets(text);
   try {
     antlr4::ANTLRInputStream input(text);

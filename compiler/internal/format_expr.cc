@@ -1,4 +1,5 @@
 #include "compiler/internal/format_expr.h"
+#include "compiler/internal/utf8.h"
 
 #include <algorithm>
 
@@ -226,18 +227,6 @@ class Expander {
 
 }  // namespace
 
-// Code points printed as `\u{…}` even though they are valid text: invisible
-// or direction-changing characters would make a policy read differently from
-// how it runs ("Trojan Source"), so the formatter keeps them visible.
-static bool IsInvisible(uint32_t code_point) {
-  return (code_point >= 0x80 && code_point <= 0x9F) ||      // C1 controls
-         code_point == 0xAD ||                              // soft hyphen
-         (code_point >= 0x200B && code_point <= 0x200F) ||  // zero-width, LRM, RLM
-         (code_point >= 0x2028 && code_point <= 0x202E) ||  // separators, bidi embeddings
-         (code_point >= 0x2060 && code_point <= 0x206F) ||  // word joiner, bidi isolates
-         code_point == 0xFEFF;                              // zero-width no-break space
-}
-
 std::string QuoteString(std::string_view value) {
   std::string out = "\"";
   for (size_t i = 0; i < value.size(); ++i) {
@@ -271,7 +260,8 @@ std::string QuoteString(std::string_view value) {
           for (size_t k = 1; k < length && i + k < value.size(); ++k) {
             code_point = (code_point << 6) | (static_cast<unsigned char>(value[i + k]) & 0x3F);
           }
-          if (IsInvisible(code_point)) {
+          // Invisible and direction-changing characters stay visible as escapes.
+          if (IsInvisibleCodePoint(code_point)) {
             out += absl::StrFormat("\\u{%X}", code_point);
           } else {
             out.append(value.substr(i, length));

@@ -61,4 +61,13 @@ bool AppendUtf8(uint32_t code_point, std::string* out) {
   return true;
 }
 
+bool IsInvisibleCodePoint(uint32_t code_point) {
+  return (code_point >= 0x80 && code_point <= 0x9F) ||      // C1 controls
+         code_point == 0xAD ||                              // soft hyphen
+         (code_point >= 0x200B && code_point <= 0x200F) ||  // zero-width, LRM, RLM
+         (code_point >= 0x2028 && code_point <= 0x202E) ||  // separators, bidi embeddings
+         (code_point >= 0x2060 && code_point <= 0x206F) ||  // word joiner, bidi isolates
+         code_point == 0xFEFF;                              // zero-width no-break space
+}
+
 }  // namespace warden::internal

@@ -16,6 +16,11 @@ size_t FindInvalidUtf8(std::string_view text);
 // Appends `code_point` encoded as UTF-8; false for surrogates or > U+10FFFF.
 bool AppendUtf8(uint32_t code_point, std::string* out);
 
+// True for code points that are invisible or change the direction of text
+// (zero-width characters, bidi embeddings and isolates, C1 controls): they
+// can make source read differently from how it parses ("Trojan Source").
+bool IsInvisibleCodePoint(uint32_t code_point);
+
 }  // namespace warden::internal
 
 #endif  // WARDEN_COMPILER_INTERNAL_UTF8_H_
