@@ -64,14 +64,7 @@ using internal::QuoteString;
 // are indented this much more than the rule.
 constexpr int kContinuationIndent = 4;
 
-std::string JoinNames(const std::vector<ast::Identifier>& names) {
-  std::string out;
-  for (const ast::Identifier& name : names) {
-    if (!out.empty()) out += ", ";
-    out += name.text;
-  }
-  return out;
-}
+using internal::JoinNames;
 
 class Layout {
  public:
@@ -296,20 +289,7 @@ class Layout {
   // ---------------------------------------------------------------- jit, risk, limit, const, def
 
   void Jit(int indent, const ast::JitDecl& jit, uint32_t begin, uint32_t end) {
-    // The AST keeps clauses by kind; their spans give back the source order.
-    std::vector<std::pair<Span, std::string>> clauses;
-    for (const auto& c : jit.grants) {
-      clauses.emplace_back(c.span, absl::StrCat("grants role ", JoinNames(c.roles)));
-    }
-    for (const auto& c : jit.max) clauses.emplace_back(c.span, absl::StrCat("max ", c.text));
-    for (const auto& c : jit.approvals) {
-      clauses.emplace_back(c.span, absl::StrCat("approvals ", c.count, " of role ", c.role.text));
-    }
-    for (const auto& c : jit.requires_) {
-      clauses.emplace_back(c.span, absl::StrCat("requires ", JoinNames(c.items)));
-    }
-    std::stable_sort(clauses.begin(), clauses.end(),
-                     [](const auto& a, const auto& b) { return a.first.begin < b.first.begin; });
+    std::vector<std::pair<Span, std::string>> clauses = internal::JitClauses(jit);
     std::string header = absl::StrCat("jit ", jit.name.text);
     if (clauses.empty() && !CommentWithin(jit.name.span.end, end)) {
       Item(indent, absl::StrCat(header, " {}"), begin, end);
@@ -470,25 +450,8 @@ class Layout {
   }
 
   void Rule(int indent, const ast::RuleDecl& rule) {
-    std::string head = absl::StrCat("rule ", rule.name.text, ": ");
-    switch (rule.effect) {
-      case ast::EffectKind::kPermit:
-        head += "permit ";
-        break;
-      case ast::EffectKind::kDeny:
-        head += "deny ";
-        break;
-      case ast::EffectKind::kStepUp:
-        absl::StrAppend(&head, "step_up ", rule.challenge.text, " ");
-        break;
-    }
-    if (rule.any_action) {
-      head += "*";
-    } else if (rule.action_set || rule.actions.size() != 1) {
-      absl::StrAppend(&head, "[", JoinNames(rule.actions), "]");
-    } else {
-      head += rule.actions.front().text;
-    }
+    std::string head = absl::StrCat("rule ", rule.name.text, ": ", internal::EffectText(rule), " ",
+                                    internal::ActionsText(rule));
     size_t first = lines_.size();
     int continuation = indent + kContinuationIndent;
     if (rule.condition) {
@@ -556,22 +519,7 @@ class Layout {
     int inner = indent + step();
     Json(inner, "given ", "", test.given, test.given.span.begin);
     if (test.data) Json(inner, "data ", "", *test.data, test.data->span.begin);
-    std::string expect = "expect ";
-    switch (test.expect) {
-      case ast::Outcome::kPermit:
-        expect += "permit";
-        break;
-      case ast::Outcome::kDeny:
-        expect += "deny";
-        break;
-      case ast::Outcome::kNotApplicable:
-        expect += "not_applicable";
-        break;
-      case ast::Outcome::kStepUp:
-        absl::StrAppend(&expect, "step_up ", test.challenge.text);
-        break;
-    }
-    if (!test.by_rules.empty()) absl::StrAppend(&expect, " by ", JoinNames(test.by_rules));
+    std::string expect = internal::ExpectText(test);
     Add(inner, std::move(expect), test.expect_span.begin, test.expect_span.end);
     Close(indent, "}", test.span.end);
   }
