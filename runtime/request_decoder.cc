@@ -542,6 +542,23 @@ struct RequestDecoder::Impl {
   bool Scalar(od::value& v, od::json_type type, bc::TypeCode code, int32_t enumeration, int depth,
               Value* out, bc::IpNet* ip, bool* ok);
   bool Set(od::value& v, const bc::Attribute& attribute, int depth);
+  // Reads the key of `field`, unescaping it only when it holds escapes. The
+  // view lives in the request buffer or simdjson's string buffer. False, with
+  // the failure recorded, for a malformed key.
+  bool ReadKey(od::field& field, std::string_view* key) {
+    const char* raw = field.key().raw();
+    size_t length = 0;
+    bool escaped = false;
+    if (!ScanString(raw, raw + (options.max_bytes + 1), &length, &escaped)) {
+      return ParseFail(RequestErrorCode::kMalformedJson,
+                       "malformed JSON: a key with a control character");
+    }
+    *key = std::string_view(raw, length);
+    if (escaped) {
+      if (auto e = field.unescaped_key().get(*key); e) return SimdFail(e);
+    }
+    return true;
+  }
   bool Duplicate(std::string_view key, size_t base, int depth);
   bool Root(od::document& doc);
   bool Resource(od::value& v);
@@ -697,20 +714,10 @@ bool RequestDecoder::Impl::Object(od::value& v, int32_t record, int depth) {
       ok = SimdFail(e);
       break;
     }
-    const char* raw = field.key().raw();
-    size_t length = 0;
-    bool escaped = false;
-    if (!ScanString(raw, raw + (options.max_bytes + 1), &length, &escaped)) {
-      ok = ParseFail(RequestErrorCode::kMalformedJson,
-                     "malformed JSON: a key with a control character");
+    std::string_view key;
+    if (!ReadKey(field, &key)) {
+      ok = false;
       break;
-    }
-    std::string_view key(raw, length);
-    if (escaped) {
-      if (auto e = field.unescaped_key().get(key); e) {
-        ok = SimdFail(e);
-        break;
-      }
     }
     PathScope scope(this, key);
     if (Duplicate(key, base, depth)) {
@@ -1023,20 +1030,10 @@ bool RequestDecoder::Impl::Limits(od::value& v) {
       ok = SimdFail(e);
       break;
     }
-    const char* raw = field.key().raw();
-    size_t length = 0;
-    bool escaped = false;
-    if (!ScanString(raw, raw + (options.max_bytes + 1), &length, &escaped)) {
-      ok = ParseFail(RequestErrorCode::kMalformedJson,
-                     "malformed JSON: a key with a control character");
+    std::string_view key;
+    if (!ReadKey(field, &key)) {
+      ok = false;
       break;
-    }
-    std::string_view key(raw, length);
-    if (escaped) {
-      if (auto e = field.unescaped_key().get(key); e) {
-        ok = SimdFail(e);
-        break;
-      }
     }
     PathScope scope(this, key);
     if (Duplicate(key, base, 2)) {
@@ -1134,20 +1131,10 @@ bool RequestDecoder::Impl::Resource(od::value& v) {
       ok = SimdFail(e);
       break;
     }
-    const char* raw = field.key().raw();
-    size_t length = 0;
-    bool escaped = false;
-    if (!ScanString(raw, raw + (options.max_bytes + 1), &length, &escaped)) {
-      ok = ParseFail(RequestErrorCode::kMalformedJson,
-                     "malformed JSON: a key with a control character");
+    std::string_view key;
+    if (!ReadKey(field, &key)) {
+      ok = false;
       break;
-    }
-    std::string_view key(raw, length);
-    if (escaped) {
-      if (auto e = field.unescaped_key().get(key); e) {
-        ok = SimdFail(e);
-        break;
-      }
     }
     PathScope key_scope(this, key);
     if (Duplicate(key, base, kDepth)) {
@@ -1239,17 +1226,8 @@ bool RequestDecoder::Impl::Root(od::document& doc) {
   for (auto item : object) {
     od::field field;
     if (auto e = std::move(item).get(field); e) return SimdFail(e);
-    const char* raw = field.key().raw();
-    size_t length = 0;
-    bool escaped = false;
-    if (!ScanString(raw, raw + (options.max_bytes + 1), &length, &escaped)) {
-      return ParseFail(RequestErrorCode::kMalformedJson,
-                       "malformed JSON: a key with a control character");
-    }
-    std::string_view key(raw, length);
-    if (escaped) {
-      if (auto e = field.unescaped_key().get(key); e) return SimdFail(e);
-    }
+    std::string_view key;
+    if (!ReadKey(field, &key)) return false;
     PathScope scope(this, key);
     if (Duplicate(key, base, 1)) {
       return ParseFail(RequestErrorCode::kDuplicateKey,
