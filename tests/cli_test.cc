@@ -323,3 +323,72 @@ TEST_CASE("compile --dump=ast prints one header per file") {
 
 }  // namespace
 }  // namespace warden
+
+namespace warden {
+namespace {
+
+constexpr char kTestedPolicy[] = R"(package demo.cli
+
+schema {
+  resource doc { owner: string }
+  actions { read }
+}
+
+policy docs on doc {
+  rule own: permit read if resource.owner == subject.id
+}
+
+test "owners read" {
+  given { subject: { id: "ann" }, action: "read", resource: { type: "doc", id: "d", owner: "ann" } }
+  expect permit by own
+}
+)";
+
+TEST_CASE("warden test: results, the closing line, and exit 1 on a failing test") {
+  TempDir dir;
+  std::string good = dir.Write("good.warden", kTestedPolicy);
+  Result passed = Run({"test", good});
+  CHECK(passed.exit_code == 0);
+  CHECK(Contains(passed.out, "ok   owners read"));
+  CHECK(Contains(passed.out, "\n1 passed, 0 failed\n"));
+
+  std::string wrong = std::string(kTestedPolicy);
+  wrong.replace(wrong.find("expect permit by own"), 20, "expect deny");
+  std::string bad = dir.Write("bad.warden", wrong);
+  Result failed = Run({"test", bad});
+  CHECK(failed.exit_code == 1);
+  CHECK(Contains(failed.out, "FAIL owners read"));
+  CHECK(Contains(failed.out, "\n0 passed, 1 failed\n"));
+}
+
+TEST_CASE(
+    "warden eval: one decision per JSON line; a bad line is denied and the next still decided") {
+  TempDir dir;
+  std::string policy = dir.Write("p.warden", kTestedPolicy);
+  std::string requests = dir.Write("requests.jsonl",
+                                   "{\"subject\":{\"id\":\"ann\"},\"action\":\"read\",\"resource\":"
+                                   "{\"type\":\"doc\",\"id\":\"d\","
+                                   "\"owner\":\"ann\"}}\n"
+                                   "{not json\n"
+                                   "{\"subject\":{\"id\":\"bob\"},\"action\":\"read\",\"resource\":"
+                                   "{\"type\":\"doc\",\"id\":\"d\","
+                                   "\"owner\":\"ann\"}}\n");
+  for (const char* engine : {"vm", "reference"}) {
+    CAPTURE(engine);
+    Result result = Run({"eval", "--engine", engine, "--policies", policy, "--request", requests});
+    std::vector<nlohmann::json> lines;
+    std::istringstream out(result.out);
+    for (std::string line; std::getline(out, line);) {
+      lines.push_back(nlohmann::json::parse(line, nullptr, false));
+    }
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0]["decision"] == "permit");
+    CHECK(lines[0]["rules"][0]["name"] == "own");
+    CHECK(lines[1].contains("error"));
+    CHECK(lines[1]["error"]["code"] == "bad_request");
+    CHECK(lines[2]["decision"] == "not_applicable");
+  }
+}
+
+}  // namespace
+}  // namespace warden
