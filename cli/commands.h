@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "compiler/ast.h"
 #include "compiler/diagnostic.h"
+#include "compiler/driver.h"
 #include "compiler/parser.h"
 #include "compiler/source.h"
 
@@ -38,8 +39,8 @@ inline constexpr int kExitUsage = 2;
 void AddCheckCommand(CLI::App& app, int& exit_code);
 void AddFmtCommand(CLI::App& app, int& exit_code);
 void AddCompileCommand(CLI::App& app, int& exit_code);
-void AddTestCommand(CLI::App& app, int& exit_code);  // test_command.cc
-void AddEvalCommand(CLI::App& app, int& exit_code);  // eval_command.cc
+void AddTestCommand(CLI::App& app, int& exit_code);    // test_command.cc
+void AddEvalCommand(CLI::App& app, int& exit_code);    // eval_command.cc
 void AddDisasmCommand(CLI::App& app, int& exit_code);  // disasm_command.cc
 
 // ---------------------------------------------------------------- files.cc
@@ -73,6 +74,13 @@ void PrintError(const std::string& message);
 
 // Renders diagnostics in the text format (RenderText), separated by blank lines.
 std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics, const SourceManager& sources);
+
+// Compiles `paths` for a command that needs a checked program. On an I/O
+// error or a failed check it prints the problem (diagnostics as text on
+// stderr) and returns null with `*exit_code` set to kExitUsage or
+// kExitFindings.
+std::unique_ptr<Compilation> CompileOrReport(const std::vector<std::string>& paths,
+                                             const std::string& stdlib_dir, int* exit_code);
 
 }  // namespace warden::cli
 

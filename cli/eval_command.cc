@@ -313,18 +313,11 @@ int RunEvalVm(const EvalFlags& flags) {
   if (IsBundleFile(flags.policies)) {
     engine = Engine::FromFile(flags.policies[0], std::move(engine_options));
   } else {
-    CompileOptions options;
-    options.stdlib_dir = flags.stdlib;
-    absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(flags.policies, options);
-    if (!compiled.ok()) {
-      PrintError(std::string(compiled.status().message()));
-      return kExitUsage;
-    }
-    const Compilation& compilation = **compiled;
-    if (compilation.program == nullptr) {
-      std::cerr << RenderTextAll(compilation.diagnostics.Sorted(), compilation.sources) << "\n";
-      return kExitFindings;
-    }
+    int exit_code = kExitOk;
+    std::unique_ptr<Compilation> compiled =
+        CompileOrReport(flags.policies, flags.stdlib, &exit_code);
+    if (compiled == nullptr) return exit_code;
+    const Compilation& compilation = *compiled;
     absl::StatusOr<bc::Program> program =
         GenerateBytecode(*compilation.program, compilation.sources);
     if (!program.ok()) {
@@ -376,18 +369,10 @@ int RunEvalVm(const EvalFlags& flags) {
 int RunEval(const EvalFlags& flags) {
   // The VM does not explain yet: --explain decides with the reference evaluator.
   if (flags.engine == "vm" && !flags.explain) return RunEvalVm(flags);
-  CompileOptions options;
-  options.stdlib_dir = flags.stdlib;
-  absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(flags.policies, options);
-  if (!compiled.ok()) {
-    PrintError(std::string(compiled.status().message()));
-    return kExitUsage;
-  }
-  const Compilation& compilation = **compiled;
-  if (compilation.program == nullptr) {
-    std::cerr << RenderTextAll(compilation.diagnostics.Sorted(), compilation.sources) << "\n";
-    return kExitFindings;
-  }
+  int exit_code = kExitOk;
+  std::unique_ptr<Compilation> compiled = CompileOrReport(flags.policies, flags.stdlib, &exit_code);
+  if (compiled == nullptr) return exit_code;
+  const Compilation& compilation = *compiled;
   const CheckedProgram& program = *compilation.program;
 
   RequestOptions request_options;

@@ -143,6 +143,24 @@ absl::StatusOr<std::unique_ptr<ParsedFile>> ReadAndParse(const std::string& path
 
 void PrintError(const std::string& message) { std::cerr << "warden: " << message << "\n"; }
 
+std::unique_ptr<Compilation> CompileOrReport(const std::vector<std::string>& paths,
+                                             const std::string& stdlib_dir, int* exit_code) {
+  CompileOptions options;
+  options.stdlib_dir = stdlib_dir;
+  absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(paths, options);
+  if (!compiled.ok()) {
+    PrintError(std::string(compiled.status().message()));
+    *exit_code = kExitUsage;
+    return nullptr;
+  }
+  if ((*compiled)->program == nullptr) {
+    std::cerr << RenderTextAll((*compiled)->diagnostics.Sorted(), (*compiled)->sources) << "\n";
+    *exit_code = kExitFindings;
+    return nullptr;
+  }
+  return *std::move(compiled);
+}
+
 std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics,
                           const SourceManager& sources) {
   std::string out;
