@@ -42,6 +42,8 @@ void AddCompileCommand(CLI::App& app, int& exit_code);
 void AddTestCommand(CLI::App& app, int& exit_code);    // test_command.cc
 void AddEvalCommand(CLI::App& app, int& exit_code);    // eval_command.cc
 void AddDisasmCommand(CLI::App& app, int& exit_code);  // disasm_command.cc
+void AddAuditCommand(CLI::App& app, int& exit_code);   // audit_command.cc
+void AddServeCommand(CLI::App& app, int& exit_code);   // serve_command.cc
 
 // ---------------------------------------------------------------- files.cc
 

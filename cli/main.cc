@@ -31,6 +31,8 @@ int Main(int argc, char** argv) {
   AddTestCommand(app, exit_code);
   AddEvalCommand(app, exit_code);
   AddDisasmCommand(app, exit_code);
+  AddAuditCommand(app, exit_code);
+  AddServeCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

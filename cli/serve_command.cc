@@ -1,0 +1,178 @@
+// `warden serve`: the decision server on a Unix socket (docs/operations.md,
+// docs/api.md). This file wires the CLI to runtime/server: flags over the
+// config file, and the loader that compiles policy sources (the server
+// library itself never links the compiler).
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "compiler/bytecode/bundle.h"
+#include "compiler/codegen.h"
+#include "runtime/data_json.h"
+#include "runtime/server/api.h"
+#include "runtime/server/config.h"
+#include "runtime/server/http_server.h"
+#include "runtime/server/log.h"
+#include "runtime/server/policy_store.h"
+#include "runtime/server/watcher.h"
+
+namespace warden::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string socket;
+  std::string admin_socket;
+  std::string policies;
+  std::string data;
+  std::string stdlib;
+  std::string audit_log;
+  std::string log_format;
+  int tcp_port = -1;
+  int threads = -1;
+  bool no_watch = false;
+  bool strict_requests = false;
+};
+
+bool IsBundle(const std::string& path) {
+  absl::StatusOr<std::string> head = ReadFileText(path, bc::ProgramLimits{}.max_bundle_bytes);
+  return head.ok() && head->size() >= 4 &&
+         std::equal(head->begin(), head->begin() + 4, bc::kBundleMagic);
+}
+
+// Reads the bundle, or compiles the sources into one; failures carry the
+// rendered diagnostics.
+server::PolicyLoader MakeLoader(const server::ServerConfig& config) {
+  return [policies = config.policies, data = config.data,
+          stdlib = config.stdlib]() -> absl::StatusOr<server::PolicySource> {
+    server::PolicySource source;
+    if (!data.empty()) {
+      absl::StatusOr<std::string> text = ReadFileText(data, 64 << 20);
+      if (!text.ok()) return text.status();
+      auto values = ParseDataJson(*text);
+      if (!values.ok())
+        return absl::InvalidArgumentError(absl::StrCat(data, ": ", values.status().message()));
+      source.options.data = *std::move(values);
+    }
+    if (IsBundle(policies)) {
+      absl::StatusOr<std::string> bytes =
+          ReadFileText(policies, bc::ProgramLimits{}.max_bundle_bytes);
+      if (!bytes.ok()) return bytes.status();
+      source.bundle = *std::move(bytes);
+      return source;
+    }
+    CompileOptions options;
+    options.stdlib_dir = stdlib;
+    options.run_lints = false;  // lints are for `warden check`; errors still stop a load
+    absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths({policies}, options);
+    if (!compiled.ok()) return compiled.status();
+    const Compilation& c = **compiled;
+    if (c.program == nullptr) {
+      return absl::InvalidArgumentError(RenderTextAll(c.diagnostics.Sorted(), c.sources));
+    }
+    absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
+    if (!program.ok()) return program.status();
+    source.bundle = bc::WriteBundle(*program);
+    return source;
+  };
+}
+
+int RunServe(const ServeFlags& flags) {
+  server::ServerConfig config;
+  if (!flags.config.empty()) {
+    absl::StatusOr<server::ServerConfig> loaded = server::LoadServerConfig(flags.config);
+    if (!loaded.ok()) {
+      PrintError(std::string(loaded.status().message()));
+      return kExitUsage;
+    }
+    config = *std::move(loaded);
+  }
+  if (!flags.socket.empty()) config.socket.path = flags.socket;
+  if (!flags.admin_socket.empty()) config.admin_socket.path = flags.admin_socket;
+  if (!flags.policies.empty()) config.policies = flags.policies;
+  if (!flags.data.empty()) config.data = flags.data;
+  if (!flags.stdlib.empty()) config.stdlib = flags.stdlib;
+  if (!flags.audit_log.empty()) config.audit.path = flags.audit_log;
+  if (!flags.log_format.empty()) config.log_format = flags.log_format;
+  if (flags.tcp_port >= 0) config.tcp_port = static_cast<uint16_t>(flags.tcp_port);
+  if (flags.threads >= 0) config.threads = flags.threads;
+  if (flags.no_watch) config.watch = false;
+  if (flags.strict_requests) config.strict_requests = true;
+  if (config.policies.empty()) {
+    PrintError("no policies: give --policies DIR|BUNDLE (or \"policies\" in the config file)");
+    return kExitUsage;
+  }
+  if (config.socket.path.empty() && !config.tcp_port.has_value()) {
+    PrintError("nothing to listen on: give --socket PATH (or \"socket\" in the config file)");
+    return kExitUsage;
+  }
+  server::SetLogFormat(config.log_format == "text" ? server::LogFormat::kText
+                                                   : server::LogFormat::kJson);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  server::PolicyStore store(MakeLoader(config));
+  if (absl::Status status = store.Reload("start"); !status.ok()) {
+    std::cerr << status.message() << "\n";
+    PrintError(absl::StrCat("cannot load the policies from ", config.policies));
+    return kExitFindings;
+  }
+  server::Metrics metrics;
+  server::ServerContext context;
+  context.config = &config;
+  context.store = &store;
+  context.metrics = &metrics;
+
+  std::vector<std::string> watched = {config.policies};
+  if (!config.data.empty()) watched.push_back(config.data);
+  auto fingerprint = [watched] { return server::FingerprintFiles(watched); };
+  absl::StatusOr<std::unique_ptr<server::HttpServer>> http =
+      server::HttpServer::Start(context, fingerprint);
+  if (!http.ok()) {
+    PrintError(std::string(http.status().message()));
+    return kExitUsage;
+  }
+  server::Log("info", "serving",
+              {{"policies", config.policies}, {"bundle", store.current()->engine->bundle_hash()}});
+  (*http)->Wait();
+  server::Log("info", "stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* command = app.add_subcommand(
+      "serve", "Serve decisions over HTTP/1.1 on a Unix socket (docs/api.md, docs/operations.md)");
+  command->add_option("--config", flags->config, "A JSON configuration file (comments allowed)");
+  command->add_option("--socket", flags->socket, "The decision socket's path");
+  command->add_option("--admin-socket", flags->admin_socket,
+                      "The admin socket's path (reload, status, bundle)");
+  command->add_option("--policies", flags->policies, "A directory of .warden files, or a bundle");
+  command->add_option("--data", flags->data, "A JSON file of `data` values");
+  command->add_option("--stdlib", flags->stdlib, "Where `import std.*` resolves");
+  command->add_option("--audit-log", flags->audit_log, "Append every decision to this audit log");
+  command->add_option("--tcp-port", flags->tcp_port, "Also listen on 127.0.0.1:PORT (0: any port)")
+      ->check(CLI::Range(0, 65535));
+  command->add_option("--threads", flags->threads, "Request threads (default: one per core)")
+      ->check(CLI::Range(0, 256));
+  command->add_option("--log-format", flags->log_format, "json (default) or text")
+      ->check(CLI::IsMember({"json", "text"}));
+  command->add_flag("--no-watch", flags->no_watch, "Don't reload when the policy files change");
+  command->add_flag("--strict-requests", flags->strict_requests,
+                    "Unknown attributes and wrongly typed values are bad requests");
+  command->footer(
+      "Signals: SIGHUP reloads the policies; SIGTERM and SIGINT drain and stop.\n"
+      "Exit codes: 0 stopped cleanly, 1 the policies did not load, 2 usage, config or socket "
+      "error.");
+  command->callback([flags, &exit_code] { exit_code = RunServe(*flags); });
+}
+
+}  // namespace warden::cli

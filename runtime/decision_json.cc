@@ -1,0 +1,285 @@
+// Decision JSON, written by hand (see decision_json.h for why).
+#include "runtime/decision_json.h"
+
+#include <charconv>
+#include <cstdint>
+
+namespace warden {
+namespace {
+
+void AppendUint(uint64_t n, std::string* out) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, n);
+  out->append(buffer, end);
+}
+
+void AppendInt(int64_t n, std::string* out) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, n);
+  out->append(buffer, end);
+}
+
+// The length of the valid UTF-8 sequence at text[i], or 0.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  size_t length = 0;
+  uint32_t min = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2, min = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3, min = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  uint32_t code = lead & (0x7F >> length);
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(i + k) & 0x3F);
+  }
+  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return length;
+}
+
+// The declared type of an obligation's argument, for rendering its value.
+const bc::TypeRef* DeclaredType(const bc::Program& program, const Obligation& obligation,
+                                std::string_view key) {
+  const int r = program.FindRule(obligation.rule);
+  if (r < 0) return nullptr;
+  for (const bc::Extra& extra : program.rules[r].extras) {
+    if (extra.name != obligation.name || extra.is_obligation != obligation.is_obligation) continue;
+    for (const bc::ExtraArg& arg : extra.args) {
+      if (arg.key == key) return &arg.type;
+    }
+  }
+  return nullptr;
+}
+
+void AppendScalarValue(bc::TypeCode code, std::string_view text, std::string* out) {
+  switch (code) {
+    case bc::TypeCode::kBool:
+    case bc::TypeCode::kInt:
+    case bc::TypeCode::kDecimal:
+      out->append(text.empty() ? std::string_view("null") : text);
+      return;
+    default:
+      AppendJsonString(text, out);
+  }
+}
+
+// An obligation's value: numbers and booleans bare, sets as arrays, the rest
+// as strings.
+void AppendObligationValue(const bc::Program& program, const Obligation& obligation,
+                           const ObligationArg& arg, std::string* out) {
+  const bc::TypeRef* type = DeclaredType(program, obligation, arg.key);
+  if (type == nullptr) return AppendJsonString(arg.value, out);
+  if (type->code != bc::TypeCode::kSet) return AppendScalarValue(type->code, arg.value, out);
+  std::string_view inner(arg.value);
+  if (inner.size() >= 2) inner = inner.substr(1, inner.size() - 2);
+  out->push_back('[');
+  for (size_t start = 0; !inner.empty();) {
+    const size_t comma = inner.find(", ", start);
+    AppendScalarValue(type->element, inner.substr(start, comma - start), out);
+    if (comma == std::string_view::npos) break;
+    out->push_back(',');
+    start = comma + 2;
+  }
+  out->push_back(']');
+}
+
+void AppendExtras(const Engine& engine, const Decision& decision, bool obligations,
+                  std::string* out) {
+  out->push_back('[');
+  bool first = true;
+  for (const Obligation& o : decision.obligations) {
+    if (o.is_obligation != obligations) continue;
+    if (!first) out->push_back(',');
+    first = false;
+    out->append("{\"name\":");
+    AppendJsonString(o.name, out);
+    out->append(",\"rule\":");
+    AppendJsonString(o.rule, out);
+    out->append(",\"values\":{");
+    for (uint32_t a = o.first_arg; a < o.first_arg + o.arg_count && a < decision.args.size(); ++a) {
+      if (a > o.first_arg) out->push_back(',');
+      AppendJsonString(decision.args[a].key, out);
+      out->push_back(':');
+      AppendObligationValue(engine.program(), o, decision.args[a], out);
+    }
+    out->append("}}");
+  }
+  out->push_back(']');
+}
+
+void AppendRequestError(const rt::RequestError& error, std::string* out) {
+  out->append("{\"code\":");
+  AppendJsonString(rt::RequestErrorCategory(error.code), out);
+  out->append(",\"rule\":\"\",\"path\":");
+  AppendJsonString(error.json_path, out);
+  out->append(",\"message\":");
+  AppendJsonString(error.message, out);
+  out->push_back('}');
+}
+
+void AppendEvalError(const bc::Program& program, const DecisionError& error, std::string* out) {
+  out->append("{\"code\":");
+  AppendJsonString(rt::EvalErrorCode(error.code), out);
+  out->append(",\"rule\":");
+  AppendJsonString(error.where, out);
+  out->append(",\"message\":");
+  AppendJsonString(error.what, out);
+  std::string_view file;
+  uint32_t line = 0;
+  if (const int r = program.FindRule(error.where); r >= 0) {
+    const bc::Rule& rule = program.rules[r];
+    if (rule.file < program.files.size()) file = program.files[rule.file];
+    line = rule.line;
+  }
+  out->append(",\"file\":");
+  AppendJsonString(file, out);
+  out->append(",\"line\":");
+  AppendUint(line, out);
+  out->push_back('}');
+}
+
+}  // namespace
+
+void AppendJsonString(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t i = 0;
+  while (i < text.size()) {
+    // Copy the longest run that needs no escaping in one append.
+    size_t run = i;
+    while (run < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out->append(text.data() + i, run - i);
+    i = run;
+    if (i == text.size()) break;
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text, i);
+      if (length == 0) {
+        out->append("\xEF\xBF\xBD");  // U+FFFD
+        ++i;
+      } else {
+        out->append(text.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
+    }
+    ++i;
+  }
+  out->push_back('"');
+}
+
+void AppendDecisionJson(const Engine& engine, const Decision& decision,
+                        const std::vector<rt::RequestError>& tolerated, std::string* out) {
+  const bc::Program& program = engine.program();
+  out->append("{\"decision\":\"");
+  out->append(rt::OutcomeName(decision.outcome));
+  out->append("\",\"challenge\":");
+  if (decision.outcome == rt::Outcome::kStepUp) {
+    AppendJsonString(decision.challenge, out);
+  } else {
+    out->append("null");
+  }
+  out->append(",\"rules\":[");
+  for (size_t i = 0; i < decision.rules.size(); ++i) {
+    const DecidingRule& rule = decision.rules[i];
+    if (i > 0) out->push_back(',');
+    out->append("{\"name\":");
+    AppendJsonString(rule.name, out);
+    out->append(",\"policy\":");
+    AppendJsonString(rule.policy, out);
+    out->append(",\"file\":");
+    AppendJsonString(rule.file, out);
+    out->append(",\"line\":");
+    AppendUint(rule.line, out);
+    out->push_back('}');
+  }
+  out->append("],\"reasons\":[");
+  for (size_t i = 0; i < decision.reasons.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(decision.reasons[i], out);
+  }
+  out->append("],\"obligations\":");
+  AppendExtras(engine, decision, /*obligations=*/true, out);
+  out->append(",\"advice\":");
+  AppendExtras(engine, decision, /*obligations=*/false, out);
+  out->append(",\"errors\":[");
+  bool first = true;
+  for (const rt::RequestError& error : tolerated) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendRequestError(error, out);
+  }
+  for (const DecisionError& error : decision.errors) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendEvalError(program, error, out);
+  }
+  out->append("],\"risk\":{");
+  for (size_t i = 0; i < decision.risks.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(decision.risks[i].first, out);
+    out->push_back(':');
+    AppendInt(decision.risks[i].second, out);
+  }
+  out->append("},\"limits\":[");
+  for (size_t i = 0; i < decision.limits_read.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    const uint32_t limit = decision.limits_read[i];
+    AppendJsonString(limit < program.limits.size() ? std::string_view(program.limits[limit].name)
+                                                   : std::string_view(),
+                     out);
+  }
+  out->append("]}");
+}
+
+void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out) {
+  out->append("{\"error\":{\"code\":\"bad_request\",\"path\":");
+  AppendJsonString(errors.empty() ? std::string_view() : std::string_view(errors[0].json_path),
+                   out);
+  out->append(",\"message\":");
+  AppendJsonString(
+      errors.empty() ? std::string_view("malformed request") : std::string_view(errors[0].message),
+      out);
+  out->append(
+      "},\"decision\":\"deny\",\"challenge\":null,\"rules\":[],\"reasons\":[],"
+      "\"obligations\":[],\"advice\":[],\"errors\":[");
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendRequestError(errors[i], out);
+  }
+  out->append("],\"risk\":{},\"limits\":[]}");
+}
+
+}  // namespace warden

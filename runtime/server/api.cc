@@ -1,0 +1,417 @@
+// The HTTP API's routes and handlers (see api.h and docs/api.md).
+#include "runtime/server/api.h"
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <random>
+
+#include <simdjson.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/decision_json.h"
+#include "runtime/server/authzen.h"
+#include "warden/engine.h"
+#ifdef WARDEN_HAVE_AUDIT
+#include "runtime/audit/audit_log.h"
+#endif
+
+namespace warden::server {
+namespace {
+
+using nlohmann::json;
+constexpr std::string_view kJson = "application/json";
+
+// Debian's Abseil has its own string_view type.
+absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+std::string_view PathOf(std::string_view target) {
+  const size_t query = target.find('?');
+  return query == std::string_view::npos ? target : target.substr(0, query);
+}
+
+// application/json, with or without parameters; a missing Content-Type is
+// accepted (curl --data-binary without -H still sends one, though).
+bool IsJson(std::string_view content_type) {
+  if (content_type.empty()) return true;
+  const size_t semicolon = content_type.find(';');
+  std::string_view type = content_type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != kJson.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != kJson[i]) return false;
+  }
+  return true;
+}
+
+std::string TimeText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void HttpResponse::Reset() {
+  status = 200;
+  content_type = kJson;
+  allow = {};
+  request_id.clear();
+  decision_id.clear();
+  body.clear();
+  close = false;
+}
+
+void WriteError(unsigned status, std::string_view code, std::string_view message,
+                HttpResponse* response) {
+  response->status = status;
+  response->content_type = kJson;
+  response->body.clear();
+  response->body.append("{\"error\":{\"code\":");
+  AppendJsonString(code, &response->body);
+  response->body.append(",\"message\":");
+  AppendJsonString(message, &response->body);
+  response->body.append("}}");
+}
+
+struct ApiWorker::State {
+  explicit State(ServerContext& c) : context(c), metrics(c.metrics->AddWorker()) {
+    std::random_device seed;
+    id_prefix = (static_cast<uint64_t>(seed()) << 32) ^ seed();
+    sampler.seed(seed());
+  }
+
+  ServerContext& context;
+  WorkerMetrics& metrics;
+  std::shared_ptr<const LoadedPolicies> policies;
+  uint64_t generation = 0;
+  std::optional<JsonSession> session;
+  Decision decision;
+  simdjson::ondemand::parser batch_parser;
+  simdjson::padded_string batch_buffer;
+  uint64_t id_prefix = 0;
+  uint64_t id_counter = 0;
+  std::minstd_rand sampler;
+
+  // Picks up a newly published policy set between requests.
+  void Refresh() {
+    const uint64_t current = context.store->generation();
+    if (current == generation && policies != nullptr) return;
+    policies = context.store->current();
+    generation = policies ? policies->generation : 0;
+    session.reset();
+    if (policies) {
+      rt::DecoderOptions options;
+      options.strict = context.config->strict_requests;
+      options.max_bytes = context.config->limits.max_body_bytes;
+      session.emplace(*policies->engine, options);
+    }
+  }
+
+  std::string NextDecisionId() {
+    char text[33];
+    static constexpr char kHex[] = "0123456789abcdef";
+    const uint64_t parts[2] = {id_prefix, ++id_counter};
+    for (int p = 0; p < 2; ++p) {
+      for (int i = 0; i < 16; ++i) text[p * 16 + i] = kHex[(parts[p] >> (60 - 4 * i)) & 0xF];
+    }
+    return std::string(text, 32);
+  }
+
+  // Decides one JSON request into `decision`; counts it. Returns false for
+  // a bad request (decision: deny with bad_request).
+  bool DecideOne(std::string_view request_json, const std::string& decision_id) {
+    const bool ok = policies->engine->DecideJson(request_json, *session, &decision);
+    if (!ok) {
+      metrics.CountError("bad_request");
+    } else {
+      for (const DecisionError& error : decision.errors)
+        metrics.CountError(rt::EvalErrorCode(error.code));
+    }
+    metrics.CountDecision(decision.outcome, decision.rules.empty()
+                                                ? absl::string_view()
+                                                : Av(decision.rules.front().policy));
+    Audit(request_json, ok, decision_id);
+    return ok;
+  }
+
+  void AppendDecision(bool ok, std::string* out) {
+    if (ok) {
+      AppendDecisionJson(*policies->engine, decision, session->errors(), out);
+    } else {
+      AppendBadRequestJson(session->errors(), out);
+    }
+  }
+
+  void Audit(std::string_view request_json, bool ok, const std::string& decision_id) {
+#ifdef WARDEN_HAVE_AUDIT
+    audit::AuditLog* log = context.audit;
+    if (log == nullptr) return;
+    const AuditConfig& config = context.config->audit;
+    const std::string_view effect = rt::OutcomeName(decision.outcome);
+    if (!config.effects.empty()) {
+      bool wanted = false;
+      for (const std::string& e : config.effects) wanted = wanted || e == effect;
+      if (!wanted) return;
+    }
+    if (config.sample < 1.0 &&
+        std::uniform_real_distribution<double>(0.0, 1.0)(sampler) >= config.sample)
+      return;
+    audit::AuditEntry entry;
+    entry.decision_id = decision_id;
+    entry.time = absl::Now();
+    entry.effect = std::string(effect);
+    entry.challenge = std::string(decision.challenge);
+    for (const DecidingRule& rule : decision.rules)
+      entry.rules.push_back(absl::StrCat(Av(rule.name), " (", Av(rule.file), ":", rule.line, ")"));
+    for (std::string_view reason : decision.reasons) entry.reasons.emplace_back(reason);
+    if (!ok) entry.error_code = "bad_request";
+    entry.request = audit::MaskRequest(policies->engine->program(), request_json);
+    entry.bundle_hash = policies->engine->bundle_hash();
+    log->Append(std::move(entry));
+    context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
+#else
+    (void)request_json, (void)ok, (void)decision_id;
+#endif
+  }
+
+  // ------------------------------------------------------------ routes
+
+  void Decide(const HttpRequest& request, HttpResponse* response) {
+    response->decision_id = NextDecisionId();
+    const bool ok = DecideOne(request.body, response->decision_id);
+    response->status = ok ? 200 : 400;
+    AppendDecision(ok, &response->body);
+  }
+
+  void DecideBatch(const HttpRequest& request, HttpResponse* response) {
+    batch_buffer = simdjson::padded_string(request.body);
+    simdjson::ondemand::document document;
+    simdjson::ondemand::array requests;
+    if (batch_parser.iterate(batch_buffer).get(document) != simdjson::SUCCESS ||
+        document["requests"].get_array().get(requests) != simdjson::SUCCESS) {
+      metrics.CountError("malformed_batch");
+      return WriteError(400, "malformed_batch",
+                        "the body must be a JSON object {\"requests\": [request, …]}", response);
+    }
+    response->decision_id = NextDecisionId();
+    std::string& out = response->body;
+    out.append("{\"decisions\":[");
+    size_t count = 0;
+    for (auto element : requests) {
+      if (++count > context.config->limits.max_batch) {
+        metrics.CountError("batch_too_large");
+        return WriteError(
+            413, "batch_too_large",
+            absl::StrCat("a batch holds at most ", context.config->limits.max_batch, " requests"),
+            response);
+      }
+      simdjson::ondemand::object object;
+      std::string_view raw;
+      if (element.get_object().get(object) != simdjson::SUCCESS ||
+          object.raw_json().get(raw) != simdjson::SUCCESS) {
+        metrics.CountError("malformed_batch");
+        return WriteError(400, "malformed_batch",
+                          absl::StrCat("request ", count - 1, " of the batch is not a JSON object"),
+                          response);
+      }
+      if (count > 1) out.push_back(',');
+      const bool ok = DecideOne(raw, absl::StrCat(response->decision_id, "-", count - 1));
+      AppendDecision(ok, &out);
+    }
+    out.append("]}");
+  }
+
+  // One AuthZEN evaluation's answer: {"decision": bool, "context": {…}}.
+  void AppendAuthzenDecision(bool ok, const std::string& decision_id, std::string* out) {
+    out->append("{\"decision\":");
+    out->append(ok && decision.outcome == rt::Outcome::kPermit ? "true" : "false");
+    out->append(",\"context\":{\"id\":");
+    AppendJsonString(decision_id, out);
+    out->append(",\"warden\":");
+    AppendDecision(ok, out);
+    out->append("}}");
+  }
+
+  void Authzen(const HttpRequest& request, bool plural, HttpResponse* response) {
+    json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) {
+      metrics.CountError("malformed_json");
+      return WriteError(400, "malformed_json", "the body is not valid JSON", response);
+    }
+    absl::StatusOr<AuthzenBatch> batch =
+        plural ? AuthzenEvaluations(body, context.config->limits.max_batch)
+               : absl::StatusOr<AuthzenBatch>(AuthzenBatch{{std::move(body)}, {}, true});
+    if (!batch.ok()) {
+      const bool too_many = batch.status().code() == absl::StatusCode::kOutOfRange;
+      metrics.CountError(too_many ? "batch_too_large" : "bad_request");
+      return WriteError(too_many ? 413 : 400, too_many ? "batch_too_large" : "bad_request",
+                        Sv(batch.status().message()), response);
+    }
+    response->decision_id = NextDecisionId();
+    std::string& out = response->body;
+    if (!batch->single) out.append("{\"evaluations\":[");
+    for (size_t i = 0; i < batch->evaluations.size(); ++i) {
+      absl::StatusOr<std::string> warden_request = AuthzenToWardenRequest(batch->evaluations[i]);
+      if (!warden_request.ok()) {
+        metrics.CountError("bad_request");
+        return WriteError(400, "bad_request",
+                          batch->single ? std::string(warden_request.status().message())
+                                        : absl::StrCat("evaluations[", i,
+                                                       "]: ", warden_request.status().message()),
+                          response);
+      }
+      const std::string id =
+          batch->single ? response->decision_id : absl::StrCat(response->decision_id, "-", i);
+      const bool ok = DecideOne(*warden_request, id);
+      if (i > 0) out.push_back(',');
+      AppendAuthzenDecision(ok, id, &out);
+      const bool permit = ok && decision.outcome == rt::Outcome::kPermit;
+      if ((batch->semantic == AuthzenBatch::Semantic::kDenyOnFirstDeny && !permit) ||
+          (batch->semantic == AuthzenBatch::Semantic::kPermitOnFirstPermit && permit))
+        break;
+    }
+    if (!batch->single) out.append("]}");
+  }
+
+  void Ready(HttpResponse* response) {
+    if (context.draining.load() || policies == nullptr) {
+      return WriteError(
+          503, "not_ready",
+          context.draining.load() ? "the server is shutting down" : "no policies are loaded",
+          response);
+    }
+    response->body =
+        absl::StrCat("{\"status\":\"ready\",\"bundle\":\"", policies->engine->bundle_hash(),
+                     "\",\"generation\":", policies->generation, "}");
+  }
+
+  void MetricsText(HttpResponse* response) {
+    response->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response->body = context.metrics->Render(policies.get(), context.store->status());
+  }
+
+  // ------------------------------------------------------------ admin routes
+
+  void Reload(HttpResponse* response) {
+    absl::Status status = context.store->Reload("admin");
+    if (!status.ok()) {
+      metrics.CountError("reload_failed");
+      return WriteError(422, "reload_failed", Sv(status.message()), response);
+    }
+    Refresh();
+    response->body = absl::StrCat("{\"ok\":true,\"bundle\":\"", policies->engine->bundle_hash(),
+                                  "\",\"generation\":", policies->generation, "}");
+  }
+
+  void Status(HttpResponse* response) {
+    const ReloadStatus reloads = context.store->status();
+    json out = {
+        {"ready", policies != nullptr && !context.draining.load()},
+        {"policies", context.config->policies},
+        {"reloads", {{"succeeded", reloads.succeeded}, {"failed", reloads.failed}}},
+        {"last_reload",
+         {{"ok", reloads.last_ok},
+          {"trigger", reloads.last_trigger},
+          {"time", TimeText(reloads.last_attempt)},
+          {"error", reloads.last_error}}},
+        {"connections", context.metrics->connections_open.load()},
+    };
+    if (policies != nullptr) {
+      out["bundle"] = {{"hash", policies->engine->bundle_hash()},
+                       {"generation", policies->generation},
+                       {"loaded_at", TimeText(policies->loaded_at)},
+                       {"load_ms", absl::ToDoubleMilliseconds(policies->load_duration)},
+                       {"trigger", policies->trigger},
+                       {"bytes", policies->bundle.size()},
+                       {"rules", policies->engine->program().rules.size()}};
+    }
+    response->body = out.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+  void Bundle(HttpResponse* response) {
+    response->content_type = "application/octet-stream";
+    response->body = policies->bundle;
+  }
+
+  void Route(const HttpRequest& request, bool admin, HttpResponse* response) {
+    const std::string_view path = PathOf(request.target);
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    const bool post = request.method == "POST";
+    auto wrong_method = [&](std::string_view allow) {
+      response->allow = allow;
+      metrics.CountError("method_not_allowed");
+      WriteError(405, "method_not_allowed", absl::StrCat(Av(path), " accepts ", Av(allow)),
+                 response);
+    };
+    auto json_body = [&]() {
+      if (IsJson(request.content_type)) return true;
+      metrics.CountError("unsupported_media_type");
+      WriteError(415, "unsupported_media_type", "send the body as Content-Type: application/json",
+                 response);
+      return false;
+    };
+
+    if (path == "/health")
+      return get ? void(response->body = "{\"status\":\"ok\"}") : wrong_method("GET");
+    if (path == "/ready") return get ? Ready(response) : wrong_method("GET");
+    if (path == "/metrics") return get ? MetricsText(response) : wrong_method("GET");
+    if (admin) {
+      if (path == "/v1/reload") return post ? Reload(response) : wrong_method("POST");
+      if (path == "/v1/status") return get ? Status(response) : wrong_method("GET");
+      if (path == "/v1/bundle") return get ? Bundle(response) : wrong_method("GET");
+    } else {
+      if (path == "/v1/decide") {
+        if (!post) return wrong_method("POST");
+        return json_body() ? Decide(request, response) : void();
+      }
+      if (path == "/v1/decide/batch") {
+        if (!post) return wrong_method("POST");
+        return json_body() ? DecideBatch(request, response) : void();
+      }
+      if (path == "/access/v1/evaluation" || path == "/access/v1/evaluations") {
+        if (!post) return wrong_method("POST");
+        return json_body() ? Authzen(request, path.back() == 's', response) : void();
+      }
+    }
+    metrics.CountError("not_found");
+    WriteError(404, "not_found",
+               absl::StrCat("no endpoint ", Av(path), admin ? " on the admin socket" : ""),
+               response);
+  }
+};
+
+ApiWorker::ApiWorker(ServerContext& context) : state_(std::make_unique<State>(context)) {}
+ApiWorker::~ApiWorker() = default;
+
+void ApiWorker::Handle(const HttpRequest& request, bool admin, HttpResponse* response) noexcept {
+  response->Reset();
+  response->request_id = std::string(request.request_id);
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    state_->Refresh();
+    if (state_->policies == nullptr && !admin && PathOf(request.target) != "/health") {
+      WriteError(503, "not_ready", "no policies are loaded", response);
+    } else {
+      state_->Route(request, admin, response);
+    }
+  } catch (const std::exception& e) {
+    state_->metrics.CountError("internal");
+    WriteError(500, "internal", e.what(), response);
+    response->close = true;
+  } catch (...) {
+    state_->metrics.CountError("internal");
+    WriteError(500, "internal", "internal error", response);
+    response->close = true;
+  }
+  state_->context.metrics->requests_total.fetch_add(1, std::memory_order_relaxed);
+  if (!response->decision_id.empty()) {
+    state_->metrics.ObserveLatency(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count()));
+  }
+}
+
+}  // namespace warden::server

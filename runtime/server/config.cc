@@ -1,0 +1,240 @@
+// Reading the server's configuration file (JSON with comments).
+#include "runtime/server/config.h"
+
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include "absl/strings/string_view.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace warden::server {
+namespace {
+
+using nlohmann::json;
+
+// Reads one object's keys, reporting the first problem with its JSON path.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string path, absl::Status* status)
+      : object_(object), path_(std::move(path)), status_(status) {
+    if (!object_.is_object() && status_->ok())
+      *status_ = absl::InvalidArgumentError(absl::StrCat(Where(""), " must be an object"));
+  }
+
+  // Fails on keys outside `known`.
+  void OnlyKeys(std::initializer_list<absl::string_view> known) {
+    if (!object_.is_object()) return;
+    for (const auto& [key, value] : object_.items()) {
+      bool found = false;
+      for (absl::string_view k : known) found = found || k == key;
+      if (!found) Fail(key, absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+  }
+
+  const json* Get(absl::string_view key) const {
+    if (!object_.is_object()) return nullptr;
+    auto it = object_.find(std::string(key));
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+  void String(absl::string_view key, std::string* out) {
+    if (const json* v = Get(key)) {
+      if (v->is_string()) {
+        *out = v->get<std::string>();
+      } else {
+        Fail(key, "must be a string");
+      }
+    }
+  }
+
+  void Bool(absl::string_view key, bool* out) {
+    if (const json* v = Get(key)) {
+      if (v->is_boolean()) {
+        *out = v->get<bool>();
+      } else {
+        Fail(key, "must be true or false");
+      }
+    }
+  }
+
+  template <typename T>
+  void Unsigned(absl::string_view key, T* out, uint64_t max) {
+    if (const json* v = Get(key)) {
+      if (v->is_number_unsigned() && v->get<uint64_t>() <= max) {
+        *out = static_cast<T>(v->get<uint64_t>());
+      } else {
+        Fail(key, absl::StrCat("must be a whole number from 0 to ", max));
+      }
+    }
+  }
+
+  void Fraction(absl::string_view key, double* out) {
+    if (const json* v = Get(key)) {
+      if (v->is_number() && v->get<double>() >= 0 && v->get<double>() <= 1) {
+        *out = v->get<double>();
+      } else {
+        Fail(key, "must be a number from 0 to 1");
+      }
+    }
+  }
+
+  void Millis(absl::string_view key, absl::Duration* out) {
+    uint64_t ms = 0;
+    if (Get(key) == nullptr) return;
+    Unsigned(key, &ms, uint64_t{24} * 3600 * 1000);
+    *out = absl::Milliseconds(static_cast<int64_t>(ms));
+  }
+
+  void Ids(absl::string_view key, std::vector<uint32_t>* out) {
+    if (const json* v = Get(key)) {
+      if (!v->is_array()) return Fail(key, "must be a list of numeric ids");
+      out->clear();
+      for (const json& id : *v) {
+        if (!id.is_number_unsigned() || id.get<uint64_t>() > UINT32_MAX)
+          return Fail(key, "must be a list of numeric ids");
+        out->push_back(id.get<uint32_t>());
+      }
+    }
+  }
+
+  void Strings(absl::string_view key, std::vector<std::string>* out) {
+    if (const json* v = Get(key)) {
+      if (!v->is_array()) return Fail(key, "must be a list of strings");
+      out->clear();
+      for (const json& s : *v) {
+        if (!s.is_string()) return Fail(key, "must be a list of strings");
+        out->push_back(s.get<std::string>());
+      }
+    }
+  }
+
+  // A file mode written as an octal string ("0660").
+  void Mode(absl::string_view key, uint32_t* out) {
+    if (const json* v = Get(key)) {
+      std::string text = v->is_string() ? v->get<std::string>() : "";
+      uint32_t mode = 0;
+      bool ok = !text.empty() && text.size() <= 4;
+      for (char c : text) {
+        ok = ok && c >= '0' && c <= '7';
+        mode = mode * 8 + static_cast<uint32_t>(c - '0');
+      }
+      if (!ok) return Fail(key, "must be an octal mode in a string, such as \"0660\"");
+      *out = mode;
+    }
+  }
+
+  std::string Where(absl::string_view key) const {
+    return path_.empty() ? std::string(key) : key.empty() ? path_ : absl::StrCat(path_, ".", key);
+  }
+
+  void Fail(absl::string_view key, absl::string_view what) {
+    if (status_->ok())
+      *status_ = absl::InvalidArgumentError(absl::StrCat("config: ", Where(key), ": ", what));
+  }
+
+ private:
+  const json& object_;
+  std::string path_;
+  absl::Status* status_;
+};
+
+void ReadSocket(const json& object, const std::string& path, SocketConfig* socket,
+                absl::Status* status) {
+  ObjectReader r(object, path, status);
+  r.OnlyKeys({"path", "mode", "group", "allowed_uids", "allowed_gids"});
+  r.String("path", &socket->path);
+  r.Mode("mode", &socket->mode);
+  r.String("group", &socket->group);
+  r.Ids("allowed_uids", &socket->allowed_uids);
+  r.Ids("allowed_gids", &socket->allowed_gids);
+}
+
+void ReadLimits(const json& object, LimitsConfig* limits, absl::Status* status) {
+  ObjectReader r(object, "limits", status);
+  r.OnlyKeys({"max_body_bytes", "max_header_bytes", "max_batch", "max_connections",
+              "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "write_timeout_ms",
+              "drain_timeout_ms"});
+  r.Unsigned("max_body_bytes", &limits->max_body_bytes, uint64_t{1} << 30);
+  r.Unsigned("max_header_bytes", &limits->max_header_bytes, uint64_t{1} << 20);
+  r.Unsigned("max_batch", &limits->max_batch, 1'000'000);
+  r.Unsigned("max_connections", &limits->max_connections, 1'000'000);
+  r.Millis("idle_timeout_ms", &limits->idle_timeout);
+  r.Millis("header_timeout_ms", &limits->header_timeout);
+  r.Millis("body_timeout_ms", &limits->body_timeout);
+  r.Millis("write_timeout_ms", &limits->write_timeout);
+  r.Millis("drain_timeout_ms", &limits->drain_timeout);
+}
+
+void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
+  ObjectReader r(object, "audit", status);
+  r.OnlyKeys(
+      {"path", "sample", "effects", "max_file_bytes", "keep_files", "fsync", "fsync_interval_ms"});
+  r.String("path", &audit->path);
+  r.Fraction("sample", &audit->sample);
+  r.Strings("effects", &audit->effects);
+  for (const std::string& effect : audit->effects) {
+    if (effect != "permit" && effect != "deny" && effect != "step_up" && effect != "not_applicable")
+      r.Fail("effects", "must list permit, deny, step_up or not_applicable");
+  }
+  r.Unsigned("max_file_bytes", &audit->max_file_bytes, uint64_t{1} << 40);
+  r.Unsigned("keep_files", &audit->keep_files, 1'000'000);
+  r.String("fsync", &audit->fsync);
+  if (audit->fsync != "every_line" && audit->fsync != "interval" && audit->fsync != "on_close")
+    r.Fail("fsync", "must be every_line, interval or on_close");
+  r.Millis("fsync_interval_ms", &audit->fsync_interval);
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
+  json root = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (root.is_discarded()) return absl::InvalidArgumentError("config: not valid JSON");
+  ServerConfig config;
+  absl::Status status;
+  ObjectReader r(root, "", &status);
+  r.OnlyKeys({"socket", "admin_socket", "tcp_port", "policies", "data", "stdlib", "threads",
+              "limits", "audit", "watch", "watch_interval_ms", "strict_requests", "log_format"});
+  if (const json* v = r.Get("socket")) ReadSocket(*v, "socket", &config.socket, &status);
+  if (const json* v = r.Get("admin_socket"))
+    ReadSocket(*v, "admin_socket", &config.admin_socket, &status);
+  if (r.Get("tcp_port") != nullptr) {
+    uint16_t port = 0;
+    r.Unsigned("tcp_port", &port, 65535);
+    config.tcp_port = port;
+  }
+  r.String("policies", &config.policies);
+  r.String("data", &config.data);
+  r.String("stdlib", &config.stdlib);
+  r.Unsigned("threads", &config.threads, 256);
+  if (const json* v = r.Get("limits")) ReadLimits(*v, &config.limits, &status);
+  if (const json* v = r.Get("audit")) ReadAudit(*v, &config.audit, &status);
+  r.Bool("watch", &config.watch);
+  r.Millis("watch_interval_ms", &config.watch_interval);
+  r.Bool("strict_requests", &config.strict_requests);
+  r.String("log_format", &config.log_format);
+  if (config.log_format != "json" && config.log_format != "text")
+    r.Fail("log_format", "must be json or text");
+  if (!status.ok()) return status;
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > (1 << 20))
+    return absl::InvalidArgumentError(absl::StrCat(path, ": config file larger than 1 MiB"));
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(text.str());
+  if (!config.ok())
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  return config;
+}
+
+}  // namespace warden::server

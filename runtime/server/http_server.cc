@@ -1,0 +1,642 @@
+// HTTP/1.1 over Unix sockets with Boost.Beast (see http_server.h).
+#include "runtime/server/http_server.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/server/log.h"
+
+namespace warden::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Protocol = asio::generic::stream_protocol;
+using Socket = Protocol::socket;
+using Acceptor = asio::basic_socket_acceptor<Protocol>;
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::nanoseconds(absl::ToInt64Nanoseconds(d));
+}
+
+const char* Reason(unsigned status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+// The status line, headers and body, ready to write.
+void Serialize(const HttpResponse& response, bool head, bool close, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, "HTTP/1.1 ", response.status, " ", Reason(response.status),
+                  "\r\nContent-Type: ");
+  out->append(response.content_type);
+  absl::StrAppend(out, "\r\nContent-Length: ", response.body.size(), "\r\n");
+  if (close) out->append("Connection: close\r\n");
+  if (!response.allow.empty()) out->append("Allow: ").append(response.allow).append("\r\n");
+  if (!response.request_id.empty())
+    absl::StrAppend(out, "X-Request-ID: ", response.request_id, "\r\n");
+  if (!response.decision_id.empty())
+    absl::StrAppend(out, "X-Decision-Id: ", response.decision_id, "\r\n");
+  out->append("\r\n");
+  if (!head) out->append(response.body);
+}
+
+// A request id is echoed into a header: keep it to safe characters.
+std::string_view SafeRequestId(std::string_view id) {
+  if (id.size() > 128) return {};
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7E) return {};
+  }
+  return id;
+}
+
+struct Loop;
+class Connection;
+
+// A listening socket and who may use it.
+struct Listener {
+  std::string name;  // for logs: the path or "127.0.0.1:PORT"
+  bool admin = false;
+  bool unix_socket = true;
+  const SocketConfig* socket_config = nullptr;
+  std::unique_ptr<Acceptor> acceptor;
+  std::string unlink_path;  // removed on shutdown
+};
+
+// One event loop with its thread, API worker and connections.
+// Members are destroyed bottom-up: the io_context goes first, destroying
+// the connections its pending handlers still own, while `connections` and
+// `worker` are alive.
+struct Loop {
+  explicit Loop(ServerContext& context) : worker(context) {}
+  std::unordered_set<Connection*> connections;
+  ApiWorker worker;
+  asio::io_context io{1};
+  // Keeps run() going while the loop has nothing to do yet.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  std::thread thread;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Socket socket, Loop& loop, ServerContext& context, bool admin)
+      : socket_(std::move(socket)), timer_(loop.io), loop_(loop), context_(context), admin_(admin) {
+    loop_.connections.insert(this);
+    context_.metrics->connections_open.fetch_add(1);
+    context_.metrics->connections_total.fetch_add(1);
+  }
+  ~Connection() {
+    loop_.connections.erase(this);
+    context_.metrics->connections_open.fetch_sub(1);
+  }
+
+  void Start() { ReadNext(); }
+
+  // Called on the loop's thread when the server drains: an idle connection
+  // closes now; a busy one closes after its response.
+  void Drain() {
+    draining_ = true;
+    if (phase_ == Phase::kIdle) Close();
+  }
+
+  // Refuses the connection with one response, then closes it.
+  void Refuse(unsigned status, std::string_view code, std::string_view message) {
+    response_.Reset();
+    WriteError(status, code, message, &response_);
+    Respond(/*head=*/false, /*close=*/true);
+  }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kHandling, kWriting, kClosed };
+
+  void ArmTimer(absl::Duration timeout) {
+    timer_.expires_after(ToChrono(timeout));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // re-armed or cancelled
+      self->timed_out_ = true;
+      self->context_.metrics->timeouts_total.fetch_add(1, std::memory_order_relaxed);
+      beast::error_code ignored;
+      self->socket_.cancel(ignored);
+    });
+  }
+
+  void ReadNext() {
+    if (draining_ || context_.draining.load(std::memory_order_relaxed)) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(context_.config->limits.max_header_bytes));
+    parser_->body_limit(context_.config->limits.max_body_bytes);
+    if (buffer_.size() > 0) return ReadHeader();
+    phase_ = Phase::kIdle;
+    ArmTimer(context_.config->limits.idle_timeout);
+    socket_.async_wait(Socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->phase_ == Phase::kClosed) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kHeader;
+    ArmTimer(context_.config->limits.header_timeout);
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return OnRequest();
+    phase_ = Phase::kBody;
+    const auto& header = parser_->get();
+    auto expect = header.find(http::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      // curl waits for this before sending a body over 1 KiB.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      ArmTimer(context_.config->limits.write_timeout);
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    ArmTimer(context_.config->limits.body_timeout);
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->OnRequest();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    const bool partial = phase_ == Phase::kHeader || phase_ == Phase::kBody;
+    if (timed_out_) {
+      if (!partial || phase_ == Phase::kClosed) return Close();
+      timed_out_ = false;
+      return Refuse(408, "request_timeout", "the request did not arrive in time");
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor || !socket_.is_open())
+      return Close();
+    if (ec == http::error::body_limit) {
+      return Refuse(413, "body_too_large",
+                    absl::StrCat("the body is larger than ", context_.config->limits.max_body_bytes,
+                                 " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      return Refuse(431, "header_too_large",
+                    absl::StrCat("the header is larger than ",
+                                 context_.config->limits.max_header_bytes, " bytes"));
+    }
+    Refuse(400, "malformed_http", absl::StrCat("malformed HTTP request: ", ec.message()));
+  }
+
+  void OnRequest() {
+    phase_ = Phase::kHandling;
+    timer_.cancel();
+    const auto& message = parser_->get();
+    HttpRequest request;
+    request.method = message.method_string();
+    request.target = message.target();
+    auto field = message.find(http::field::content_type);
+    if (field != message.end()) request.content_type = field->value();
+    field = message.find("x-request-id");
+    if (field != message.end()) request.request_id = SafeRequestId(field->value());
+    request.body = message.body();
+    loop_.worker.Handle(request, admin_, &response_);
+    const bool close = response_.close || !message.keep_alive() || draining_ ||
+                       context_.draining.load(std::memory_order_relaxed);
+    Respond(message.method() == http::verb::head, close);
+  }
+
+  void Respond(bool head, bool close) {
+    phase_ = Phase::kWriting;
+    close_after_write_ = close;
+    Serialize(response_, head, close, &out_);
+    ArmTimer(context_.config->limits.write_timeout);
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || self->close_after_write_) return self->Close();
+                        self->ReadNext();
+                      });
+  }
+
+  void Close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    timer_.cancel();
+    beast::error_code ignored;
+    socket_.shutdown(Socket::shutdown_send, ignored);
+    socket_.close(ignored);
+  }
+
+  Socket socket_;
+  asio::steady_timer timer_;
+  Loop& loop_;
+  ServerContext& context_;
+  const bool admin_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpResponse response_;
+  std::string out_;
+  Phase phase_ = Phase::kIdle;
+  bool timed_out_ = false;
+  bool draining_ = false;
+  bool close_after_write_ = false;
+};
+
+// Whether the peer on a Unix socket may talk to us (SO_PEERCRED).
+bool PeerAllowed(int fd, const SocketConfig& config, bool admin, std::string* who) {
+  ucred peer{};
+  socklen_t length = sizeof peer;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
+    *who = "unknown peer";
+    return false;
+  }
+  *who = absl::StrCat("pid=", peer.pid, " uid=", peer.uid, " gid=", peer.gid);
+  if (config.allowed_uids.empty() && config.allowed_gids.empty()) {
+    // The admin socket's default: only our own user (and root).
+    return !admin || peer.uid == geteuid() || peer.uid == 0;
+  }
+  for (uint32_t uid : config.allowed_uids) {
+    if (peer.uid == uid) return true;
+  }
+  for (uint32_t gid : config.allowed_gids) {
+    if (peer.gid == gid) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<gid_t> GroupId(const std::string& group) {
+  uint32_t number = 0;
+  if (absl::SimpleAtoi(group, &number)) return static_cast<gid_t>(number);
+  std::vector<char> buffer(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  if (getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr)
+    return absl::NotFoundError(absl::StrCat("no group named ", group));
+  return found->gr_gid;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerContext& context;
+  std::function<std::string()> fingerprint;
+  std::vector<std::unique_ptr<Loop>> loops;  // request threads
+  std::unique_ptr<Loop> control;             // admin socket, signals, watcher
+  std::list<Listener> listeners;
+  std::optional<asio::signal_set> signals;
+  std::optional<asio::steady_timer> watch_timer;
+  std::optional<asio::steady_timer> drain_timer;
+  std::string last_fingerprint, pending_fingerprint;
+  size_t next_loop = 0;
+  int tcp_port = -1;
+  std::atomic<bool> stopping{false};
+  std::mutex wait_mutex;
+  bool joined = false;
+
+  explicit Impl(ServerContext& c) : context(c) {}
+
+  absl::Status ListenUnix(const SocketConfig& config, bool admin) {
+    if (config.path.size() >= sizeof(sockaddr_un{}.sun_path))
+      return absl::InvalidArgumentError(absl::StrCat("socket path too long: ", config.path));
+    struct stat info {};
+    if (lstat(config.path.c_str(), &info) == 0) {
+      if (!S_ISSOCK(info.st_mode))
+        return absl::AlreadyExistsError(absl::StrCat(config.path, " exists and is not a socket"));
+      // A socket file: in use by a running server, or left by a dead one.
+      asio::io_context probe_io;
+      asio::local::stream_protocol::socket probe(probe_io);
+      beast::error_code ec;
+      probe.connect(asio::local::stream_protocol::endpoint(config.path), ec);
+      if (!ec)
+        return absl::AlreadyExistsError(
+            absl::StrCat(config.path, " is in use by a running server"));
+      ::unlink(config.path.c_str());
+    }
+    Listener& listener = listeners.emplace_back();
+    listener.name = config.path;
+    listener.admin = admin;
+    listener.socket_config = &config;
+    Loop& owner = admin ? *control : *loops.front();
+    listener.acceptor = std::make_unique<Acceptor>(owner.io);
+    Protocol::endpoint endpoint(asio::local::stream_protocol::endpoint(config.path));
+    beast::error_code ec;
+    listener.acceptor->open(endpoint.protocol(), ec);
+    // Bind with a umask that leaves no window with looser permissions.
+    const mode_t old_mask = ::umask(0177);
+    if (!ec) listener.acceptor->bind(endpoint, ec);
+    ::umask(old_mask);
+    if (!ec) listener.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", config.path, ": ", ec.message()));
+    listener.unlink_path = config.path;
+    if (!config.group.empty()) {
+      absl::StatusOr<gid_t> gid = GroupId(config.group);
+      if (!gid.ok()) return gid.status();
+      if (::chown(config.path.c_str(), static_cast<uid_t>(-1), *gid) != 0)
+        return absl::PermissionDeniedError(absl::StrCat("cannot give ", config.path, " to group ",
+                                                        config.group, ": ", std::strerror(errno)));
+    }
+    if (::chmod(config.path.c_str(), config.mode) != 0)
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot chmod ", config.path, ": ", std::strerror(errno)));
+    return absl::OkStatus();
+  }
+
+  absl::Status ListenTcp(uint16_t port) {
+    Listener& listener = listeners.emplace_back();
+    listener.unix_socket = false;
+    listener.socket_config = &context.config->socket;
+    listener.acceptor = std::make_unique<Acceptor>(loops.front()->io);
+    asio::ip::tcp::endpoint tcp(asio::ip::make_address("127.0.0.1"), port);
+    Protocol::endpoint endpoint(tcp);
+    beast::error_code ec;
+    listener.acceptor->open(endpoint.protocol(), ec);
+    if (!ec) listener.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) listener.acceptor->bind(endpoint, ec);
+    if (!ec) listener.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on 127.0.0.1:", port, ": ", ec.message()));
+    // The bound port (port 0 picks one).
+    sockaddr_in bound{};
+    socklen_t length = sizeof bound;
+    getsockname(listener.acceptor->native_handle(), reinterpret_cast<sockaddr*>(&bound), &length);
+    tcp_port = ntohs(bound.sin_port);
+    listener.name = absl::StrCat("127.0.0.1:", tcp_port);
+    return absl::OkStatus();
+  }
+
+  void Accept(Listener& listener) {
+    // Public connections are spread over the request loops; admin ones stay
+    // on the control loop.
+    Loop& target = listener.admin ? *control : *loops[next_loop++ % loops.size()];
+    listener.acceptor->async_accept(
+        target.io, [this, &listener, &target](beast::error_code ec, Socket socket) {
+          if (ec == asio::error::operation_aborted || !listener.acceptor->is_open()) return;
+          if (!ec) Admit(listener, target, std::move(socket));
+          Accept(listener);
+        });
+  }
+
+  // Runs on the acceptor's thread; the connection then lives on `target`'s.
+  void Admit(Listener& listener, Loop& target, Socket socket) {
+    std::string who = "loopback";
+    bool allowed =
+        !listener.unix_socket ||
+        PeerAllowed(socket.native_handle(), *listener.socket_config, listener.admin, &who);
+    bool over_limit =
+        context.metrics->connections_open.load() >= context.config->limits.max_connections;
+    asio::post(target.io, [this, &target, admin = listener.admin, allowed, over_limit, who,
+                           name = listener.name, s = std::move(socket)]() mutable {
+      auto connection = std::make_shared<Connection>(std::move(s), target, context, admin);
+      if (!allowed) {
+        context.metrics->connections_refused_peer.fetch_add(1);
+        Log("warn", "refused a connection: peer not allowed", {{"socket", name}, {"peer", who}});
+        return connection->Refuse(403, "forbidden", "this peer is not allowed on this socket");
+      }
+      if (over_limit) {
+        context.metrics->connections_refused_limit.fetch_add(1);
+        return connection->Refuse(503, "too_many_connections", "too many open connections");
+      }
+      connection->Start();
+    });
+  }
+
+  void ReloadNow(const std::string& trigger) {
+    absl::Status status = context.store->Reload(trigger);
+    if (status.ok()) {
+      std::shared_ptr<const LoadedPolicies> current = context.store->current();
+      Log("info", "policies reloaded",
+          {{"trigger", trigger},
+           {"bundle", current->engine->bundle_hash()},
+           {"load_ms", absl::StrCat(absl::ToDoubleMilliseconds(current->load_duration))}});
+    } else {
+      Log("error", "reload rejected; the last good policies keep serving",
+          {{"trigger", trigger},
+           {"diagnostics", std::string_view(status.message().data(), status.message().size())}});
+    }
+  }
+
+  void WatchTick() {
+    watch_timer->expires_after(ToChrono(context.config->watch_interval));
+    watch_timer->async_wait([this](beast::error_code ec) {
+      if (ec || stopping.load()) return;
+      std::string now = fingerprint();
+      if (now != last_fingerprint) {
+        // Reload once the files have stopped changing for one interval, so
+        // an editor's half-written save isn't compiled.
+        if (now == pending_fingerprint) {
+          last_fingerprint = now;
+          pending_fingerprint.clear();
+          ReloadNow("watch");
+        } else {
+          pending_fingerprint = now;
+        }
+      }
+      WatchTick();
+    });
+  }
+
+  void WaitForSignal() {
+    signals->async_wait([this](beast::error_code ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        ReloadNow("sighup");
+        return WaitForSignal();
+      }
+      Log("info", "draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      BeginDrain();
+    });
+  }
+
+  // Stops accepting, closes idle connections, lets busy ones finish, and
+  // stops the loops when all are closed or the drain timeout passes.
+  void BeginDrain() {
+    if (stopping.exchange(true)) return;
+    context.draining.store(true);
+    for (Listener& listener : listeners) {
+      asio::post(listener.acceptor->get_executor(), [&listener] {
+        beast::error_code ignored;
+        listener.acceptor->close(ignored);
+      });
+    }
+    auto drain_loop = [](Loop& loop) {
+      asio::post(loop.io, [&loop] {
+        std::vector<Connection*> open(loop.connections.begin(), loop.connections.end());
+        for (Connection* c : open) c->Drain();
+      });
+    };
+    for (auto& loop : loops) drain_loop(*loop);
+    drain_loop(*control);
+    if (watch_timer) watch_timer->cancel();
+    if (signals) {
+      beast::error_code ignored;
+      signals->cancel(ignored);
+    }
+    drain_deadline = absl::Now() + context.config->limits.drain_timeout;
+    PollDrained();
+  }
+  absl::Time drain_deadline;
+
+  void PollDrained() {
+    drain_timer->expires_after(std::chrono::milliseconds(10));
+    drain_timer->async_wait([this](beast::error_code) {
+      if (context.metrics->connections_open.load() == 0 || absl::Now() >= drain_deadline) {
+        if (context.metrics->connections_open.load() != 0)
+          Log("warn", "drain timeout: closing the remaining connections");
+        for (auto& loop : loops) loop->io.stop();
+        control->io.stop();
+        return;
+      }
+      PollDrained();
+    });
+  }
+
+  void Join() {
+    std::lock_guard<std::mutex> lock(wait_mutex);
+    if (joined) return;
+    for (auto& loop : loops) {
+      if (loop->thread.joinable()) loop->thread.join();
+    }
+    if (control->thread.joinable()) control->thread.join();
+    for (Listener& listener : listeners) {
+      if (!listener.unlink_path.empty()) ::unlink(listener.unlink_path.c_str());
+    }
+    joined = true;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    ServerContext& context, std::function<std::string()> fingerprint) {
+  const ServerConfig& config = *context.config;
+  if (config.socket.path.empty() && !config.tcp_port.has_value())
+    return absl::InvalidArgumentError("nothing to listen on: give a socket path (or a TCP port)");
+  auto impl = std::make_unique<Impl>(context);
+  impl->fingerprint = std::move(fingerprint);
+  int threads =
+      config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  for (int i = 0; i < threads; ++i) impl->loops.push_back(std::make_unique<Loop>(context));
+  impl->control = std::make_unique<Loop>(context);
+
+  absl::Status status;
+  if (!config.socket.path.empty()) status = impl->ListenUnix(config.socket, /*admin=*/false);
+  if (status.ok() && config.tcp_port.has_value()) status = impl->ListenTcp(*config.tcp_port);
+  if (status.ok() && !config.admin_socket.path.empty()) {
+    if (config.admin_socket.path == config.socket.path) {
+      status = absl::InvalidArgumentError("the admin socket must differ from the decision socket");
+    } else {
+      status = impl->ListenUnix(config.admin_socket, /*admin=*/true);
+    }
+  }
+  if (!status.ok()) {
+    for (Listener& listener : impl->listeners) {
+      if (!listener.unlink_path.empty()) ::unlink(listener.unlink_path.c_str());
+    }
+    return status;
+  }
+
+  Impl* raw = impl.get();
+  raw->signals.emplace(raw->control->io, SIGTERM, SIGINT, SIGHUP);
+  raw->WaitForSignal();
+  raw->drain_timer.emplace(raw->control->io);
+  if (config.watch && raw->fingerprint) {
+    raw->last_fingerprint = raw->fingerprint();
+    raw->watch_timer.emplace(raw->control->io);
+    raw->WatchTick();
+  }
+  for (Listener& listener : raw->listeners) {
+    raw->Accept(listener);
+    Log("info", "listening",
+        {{"socket", listener.name}, {"admin", listener.admin ? "true" : "false"}});
+  }
+  auto run = [](Loop* loop) {
+    for (;;) {
+      try {
+        loop->io.run();
+        return;
+      } catch (const std::exception& e) {  // never let one bad request stop a loop
+        Log("error", "request loop error", {{"what", e.what()}});
+      }
+    }
+  };
+  for (auto& loop : raw->loops) loop->thread = std::thread(run, loop.get());
+  raw->control->thread = std::thread(run, raw->control.get());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+  impl_->Join();
+}
+
+void HttpServer::Wait() { impl_->Join(); }
+
+void HttpServer::Stop() {
+  asio::post(impl_->control->io, [impl = impl_.get()] { impl->BeginDrain(); });
+}
+
+int HttpServer::tcp_port() const { return impl_->tcp_port; }
+
+}  // namespace warden::server
