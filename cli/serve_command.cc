@@ -22,6 +22,9 @@
 #include "runtime/server/log.h"
 #include "runtime/server/policy_store.h"
 #include "runtime/server/watcher.h"
+#ifdef WARDEN_HAVE_AUDIT
+#include "runtime/audit/audit_log.h"
+#endif
 
 namespace warden::cli {
 namespace {
@@ -128,6 +131,32 @@ int RunServe(const ServeFlags& flags) {
   context.config = &config;
   context.store = &store;
   context.metrics = &metrics;
+#ifdef WARDEN_HAVE_AUDIT
+  std::unique_ptr<audit::AuditLog> audit_log;
+  if (!config.audit.path.empty()) {
+    audit::AuditOptions options;
+    options.path = config.audit.path;
+    options.max_file_bytes = config.audit.max_file_bytes;
+    options.keep_files = config.audit.keep_files;
+    options.fsync = config.audit.fsync == "every_line" ? audit::FsyncPolicy::kEveryLine
+                    : config.audit.fsync == "on_close" ? audit::FsyncPolicy::kOnClose
+                                                       : audit::FsyncPolicy::kInterval;
+    options.fsync_interval = config.audit.fsync_interval;
+    absl::StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(options);
+    if (!opened.ok()) {
+      PrintError(std::string(opened.status().message()));
+      return kExitUsage;
+    }
+    audit_log = *std::move(opened);
+    if (!audit_log->stats().notice.empty()) server::Log("warn", audit_log->stats().notice);
+    context.audit = audit_log.get();
+  }
+#else
+  if (!config.audit.path.empty()) {
+    PrintError("this build has no audit log");
+    return kExitUsage;
+  }
+#endif
 
   std::vector<std::string> watched = {config.policies};
   if (!config.data.empty()) watched.push_back(config.data);
@@ -141,6 +170,16 @@ int RunServe(const ServeFlags& flags) {
   server::Log("info", "serving",
               {{"policies", config.policies}, {"bundle", store.current()->engine->bundle_hash()}});
   (*http)->Wait();
+#ifdef WARDEN_HAVE_AUDIT
+  // Every decision answered is in the log before we exit.
+  if (audit_log != nullptr) {
+    if (absl::Status closed = audit_log->Close(); !closed.ok()) {
+      server::Log("error", "the audit log did not close cleanly",
+                  {{"error", std::string_view(closed.message().data(), closed.message().size())}});
+      return kExitUsage;
+    }
+  }
+#endif
   server::Log("info", "stopped");
   return kExitOk;
 }

@@ -93,6 +93,9 @@ struct ApiWorker::State {
   uint64_t id_prefix = 0;
   uint64_t id_counter = 0;
   std::minstd_rand sampler;
+#ifdef WARDEN_HAVE_AUDIT
+  std::optional<audit::RequestMasker> masker;  // for the current policies
+#endif
 
   // Picks up a newly published policy set between requests.
   void Refresh() {
@@ -106,6 +109,10 @@ struct ApiWorker::State {
       options.strict = context.config->strict_requests;
       options.max_bytes = context.config->limits.max_body_bytes;
       session.emplace(*policies->engine, options);
+#ifdef WARDEN_HAVE_AUDIT
+      masker.reset();
+      if (context.audit != nullptr) masker.emplace(policies->engine->program());
+#endif
     }
   }
 
@@ -167,7 +174,7 @@ struct ApiWorker::State {
       entry.rules.push_back(absl::StrCat(Av(rule.name), " (", Av(rule.file), ":", rule.line, ")"));
     for (std::string_view reason : decision.reasons) entry.reasons.emplace_back(reason);
     if (!ok) entry.error_code = "bad_request";
-    entry.request = audit::MaskRequest(policies->engine->program(), request_json);
+    entry.request = masker->Mask(request_json);
     entry.bundle_hash = policies->engine->bundle_hash();
     log->Append(std::move(entry));
     context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
