@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -124,13 +125,22 @@ struct Loop {
   asio::io_context io{1};
   // Keeps run() going while the loop has nothing to do yet.
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  asio::steady_timer sweep_timer{io};  // connection deadlines (Sweep)
   std::thread thread;
 };
 
+using Clock = std::chrono::steady_clock;
+
+// One client connection. Reads are parsed incrementally (Beast's parser fed
+// from our buffer), so the connection knows when a request's first byte
+// arrives and can hold the header and body to their own deadlines.
+// Deadlines are plain time stamps checked by the loop's sweep (Loop::Sweep)
+// rather than a timer per connection: re-arming a timer costs system calls
+// on every request.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, Loop& loop, ServerContext& context, bool admin)
-      : socket_(std::move(socket)), timer_(loop.io), loop_(loop), context_(context), admin_(admin) {
+      : socket_(std::move(socket)), loop_(loop), context_(context), admin_(admin) {
     loop_.connections.insert(this);
     context_.metrics->connections_open.fetch_add(1);
     context_.metrics->connections_total.fetch_add(1);
@@ -149,6 +159,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (phase_ == Phase::kIdle) Close();
   }
 
+  // Called by the sweep: a deadline passed. Cancelling the pending read or
+  // write makes its handler see the timeout.
+  void CheckDeadline(Clock::time_point now) {
+    if (phase_ == Phase::kClosed || phase_ == Phase::kHandling || now < deadline_) return;
+    timed_out_ = true;
+    context_.metrics->timeouts_total.fetch_add(1, std::memory_order_relaxed);
+    if (phase_ == Phase::kIdle || phase_ == Phase::kWriting) return Close();
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+  }
+
   // Refuses the connection with one response, then closes it.
   void Refuse(unsigned status, std::string_view code, std::string_view message) {
     response_.Reset();
@@ -158,80 +179,80 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class Phase { kIdle, kHeader, kBody, kHandling, kWriting, kClosed };
+  static constexpr size_t kReadChunk = 16 << 10;
 
-  void ArmTimer(absl::Duration timeout) {
-    timer_.expires_after(ToChrono(timeout));
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // re-armed or cancelled
-      self->timed_out_ = true;
-      self->context_.metrics->timeouts_total.fetch_add(1, std::memory_order_relaxed);
-      beast::error_code ignored;
-      self->socket_.cancel(ignored);
-    });
-  }
+  void SetDeadline(absl::Duration timeout) { deadline_ = Clock::now() + ToChrono(timeout); }
 
   void ReadNext() {
     if (draining_ || context_.draining.load(std::memory_order_relaxed)) return Close();
+    const LimitsConfig& limits = context_.config->limits;
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(context_.config->limits.max_header_bytes));
-    parser_->body_limit(context_.config->limits.max_body_bytes);
-    if (buffer_.size() > 0) return ReadHeader();
+    parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+    parser_->body_limit(limits.max_body_bytes);
     phase_ = Phase::kIdle;
-    ArmTimer(context_.config->limits.idle_timeout);
-    socket_.async_wait(Socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->phase_ == Phase::kClosed) return self->Close();
-      self->ReadHeader();
+    SetDeadline(limits.idle_timeout);
+    if (buffer_.size() > 0) return Parse();  // a pipelined request
+    ReadMore();
+  }
+
+  void ReadMore() {
+    auto space = buffer_.prepare(kReadChunk);
+    socket_.async_read_some(space, [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->OnReadError(ec);
+      self->buffer_.commit(n);
+      self->Parse();
     });
   }
 
-  void ReadHeader() {
-    phase_ = Phase::kHeader;
-    ArmTimer(context_.config->limits.header_timeout);
-    http::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
-  }
-
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
-    if (parser_->is_done()) return OnRequest();
-    phase_ = Phase::kBody;
-    const auto& header = parser_->get();
-    auto expect = header.find(http::field::expect);
-    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
-      // curl waits for this before sending a body over 1 KiB.
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      ArmTimer(context_.config->limits.write_timeout);
-      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Close();
-                          self->ReadBody();
-                        });
-      return;
+  void Parse() {
+    if (phase_ == Phase::kIdle) {
+      phase_ = Phase::kHeader;
+      SetDeadline(context_.config->limits.header_timeout);
     }
-    ReadBody();
-  }
-
-  void ReadBody() {
-    ArmTimer(context_.config->limits.body_timeout);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
-                       self->OnRequest();
-                     });
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) return OnReadError(ec);
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return OnRequest();
+    // Unparsed bytes wait in the buffer; a header that can't fit is
+    // refused by the parser's header limit before this bound is reached.
+    if (buffer_.size() > context_.config->limits.max_header_bytes + kReadChunk &&
+        !parser_->is_header_done())
+      return OnReadError(http::error::header_limit);
+    if (parser_->is_header_done() && phase_ == Phase::kHeader) {
+      phase_ = Phase::kBody;
+      SetDeadline(context_.config->limits.body_timeout);
+      const auto& header = parser_->get();
+      auto expect = header.find(http::field::expect);
+      if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+        // curl waits for this before sending a body over 1 KiB.
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) return self->Close();
+                            self->ReadMore();
+                          });
+        return;
+      }
+    }
+    ReadMore();
   }
 
   void OnReadError(beast::error_code ec) {
     const bool partial = phase_ == Phase::kHeader || phase_ == Phase::kBody;
+    if (phase_ == Phase::kClosed) return;
     if (timed_out_) {
-      if (!partial || phase_ == Phase::kClosed) return Close();
       timed_out_ = false;
+      if (!partial) return Close();
       return Refuse(408, "request_timeout", "the request did not arrive in time");
     }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == asio::error::bad_descriptor || !socket_.is_open())
-      return Close();
     if (ec == http::error::body_limit) {
       return Refuse(413, "body_too_large",
                     absl::StrCat("the body is larger than ", context_.config->limits.max_body_bytes,
@@ -242,12 +263,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
                     absl::StrCat("the header is larger than ",
                                  context_.config->limits.max_header_bytes, " bytes"));
     }
-    Refuse(400, "malformed_http", absl::StrCat("malformed HTTP request: ", ec.message()));
+    if (ec.category() == beast::error_code(http::error::end_of_stream).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return Refuse(400, "malformed_http", absl::StrCat("malformed HTTP request: ", ec.message()));
+    Close();  // the peer went away (end of stream, reset, cancelled)
   }
 
   void OnRequest() {
     phase_ = Phase::kHandling;
-    timer_.cancel();
     const auto& message = parser_->get();
     HttpRequest request;
     request.method = message.method_string();
@@ -266,8 +289,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Respond(bool head, bool close) {
     phase_ = Phase::kWriting;
     close_after_write_ = close;
+    SetDeadline(context_.config->limits.write_timeout);
     Serialize(response_, head, close, &out_);
-    ArmTimer(context_.config->limits.write_timeout);
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec || self->close_after_write_) return self->Close();
@@ -278,14 +301,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
-    timer_.cancel();
     beast::error_code ignored;
     socket_.shutdown(Socket::shutdown_send, ignored);
     socket_.close(ignored);
   }
 
   Socket socket_;
-  asio::steady_timer timer_;
   Loop& loop_;
   ServerContext& context_;
   const bool admin_;
@@ -294,10 +315,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpResponse response_;
   std::string out_;
   Phase phase_ = Phase::kIdle;
+  Clock::time_point deadline_ = Clock::time_point::max();
   bool timed_out_ = false;
   bool draining_ = false;
   bool close_after_write_ = false;
 };
+
+// Every connection's deadline is checked a few times per shortest timeout.
+void Sweep(Loop& loop, asio::steady_timer& timer, std::chrono::milliseconds every) {
+  timer.expires_after(every);
+  timer.async_wait([&loop, &timer, every](beast::error_code ec) {
+    if (ec) return;
+    const Clock::time_point now = Clock::now();
+    std::vector<Connection*> open(loop.connections.begin(), loop.connections.end());
+    for (Connection* c : open) {
+      if (loop.connections.count(c) != 0) c->CheckDeadline(now);
+    }
+    Sweep(loop, timer, every);
+  });
+}
 
 // Whether the peer on a Unix socket may talk to us (SO_PEERCRED).
 bool PeerAllowed(int fd, const SocketConfig& config, bool admin, std::string* who) {
@@ -604,6 +640,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     raw->watch_timer.emplace(raw->control->io);
     raw->WatchTick();
   }
+  const LimitsConfig& limits = config.limits;
+  const absl::Duration shortest = std::min(
+      {limits.idle_timeout, limits.header_timeout, limits.body_timeout, limits.write_timeout});
+  const auto sweep_every = std::chrono::milliseconds(
+      std::clamp<int64_t>(absl::ToInt64Milliseconds(shortest) / 4, 10, 250));
+  for (auto& loop : raw->loops) Sweep(*loop, loop->sweep_timer, sweep_every);
+  Sweep(*raw->control, raw->control->sweep_timer, sweep_every);
   for (Listener& listener : raw->listeners) {
     raw->Accept(listener);
     Log("info", "listening",
