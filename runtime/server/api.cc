@@ -89,7 +89,7 @@ struct ApiWorker::State {
   std::optional<JsonSession> session;
   Decision decision;
   simdjson::ondemand::parser batch_parser;
-  simdjson::padded_string batch_buffer;
+  std::string batch_text;  // the batch body, padded for simdjson
   uint64_t id_prefix = 0;
   uint64_t id_counter = 0;
   std::minstd_rand sampler;
@@ -116,14 +116,15 @@ struct ApiWorker::State {
     }
   }
 
-  std::string NextDecisionId() {
-    char text[33];
+  // 128 bits: this worker's random prefix and a counter. Written into
+  // `out`, whose capacity is reused across requests.
+  void NextDecisionId(std::string* out) {
     static constexpr char kHex[] = "0123456789abcdef";
     const uint64_t parts[2] = {id_prefix, ++id_counter};
+    out->resize(32);
     for (int p = 0; p < 2; ++p) {
-      for (int i = 0; i < 16; ++i) text[p * 16 + i] = kHex[(parts[p] >> (60 - 4 * i)) & 0xF];
+      for (int i = 0; i < 16; ++i) (*out)[p * 16 + i] = kHex[(parts[p] >> (60 - 4 * i)) & 0xF];
     }
-    return std::string(text, 32);
   }
 
   // Decides one JSON request into `decision`; counts it. Returns false for
@@ -186,23 +187,28 @@ struct ApiWorker::State {
   // ------------------------------------------------------------ routes
 
   void Decide(const HttpRequest& request, HttpResponse* response) {
-    response->decision_id = NextDecisionId();
+    NextDecisionId(&response->decision_id);
     const bool ok = DecideOne(request.body, response->decision_id);
     response->status = ok ? 200 : 400;
     AppendDecision(ok, &response->body);
   }
 
   void DecideBatch(const HttpRequest& request, HttpResponse* response) {
-    batch_buffer = simdjson::padded_string(request.body);
+    // simdjson reads up to SIMDJSON_PADDING bytes past the text: copy it
+    // into a buffer with room to spare (its capacity is reused).
+    batch_text.reserve(request.body.size() + simdjson::SIMDJSON_PADDING);
+    batch_text.assign(request.body);
+    simdjson::padded_string_view padded(batch_text.data(), batch_text.size(),
+                                        batch_text.capacity());
     simdjson::ondemand::document document;
     simdjson::ondemand::array requests;
-    if (batch_parser.iterate(batch_buffer).get(document) != simdjson::SUCCESS ||
+    if (batch_parser.iterate(padded).get(document) != simdjson::SUCCESS ||
         document["requests"].get_array().get(requests) != simdjson::SUCCESS) {
       metrics.CountError("malformed_batch");
       return WriteError(400, "malformed_batch",
                         "the body must be a JSON object {\"requests\": [request, …]}", response);
     }
-    response->decision_id = NextDecisionId();
+    NextDecisionId(&response->decision_id);
     std::string& out = response->body;
     out.append("{\"decisions\":[");
     size_t count = 0;
@@ -256,7 +262,7 @@ struct ApiWorker::State {
       return WriteError(too_many ? 413 : 400, too_many ? "batch_too_large" : "bad_request",
                         Sv(batch.status().message()), response);
     }
-    response->decision_id = NextDecisionId();
+    NextDecisionId(&response->decision_id);
     std::string& out = response->body;
     if (!batch->single) out.append("{\"evaluations\":[");
     for (size_t i = 0; i < batch->evaluations.size(); ++i) {
@@ -412,7 +418,7 @@ void ApiWorker::Handle(const HttpRequest& request, bool admin, HttpResponse* res
     WriteError(500, "internal", "internal error", response);
     response->close = true;
   }
-  state_->context.metrics->requests_total.fetch_add(1, std::memory_order_relaxed);
+  state_->metrics.CountRequest();
   if (!response->decision_id.empty()) {
     state_->metrics.ObserveLatency(
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -69,6 +69,7 @@ std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& r
   std::map<std::string, uint64_t> errors;
   std::array<uint64_t, kLatencyBucketsMicros.size() + 1> latency{};
   uint64_t latency_sum = 0;
+  uint64_t requests = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const WorkerMetrics& w : workers_) {
@@ -77,6 +78,7 @@ std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& r
       for (size_t i = 0; i < latency.size(); ++i)
         latency[i] += w.latency_[i].load(std::memory_order_relaxed);
       latency_sum += w.latency_sum_nanos_.load(std::memory_order_relaxed);
+      requests += w.requests_.load(std::memory_order_relaxed);
       std::lock_guard<std::mutex> worker_lock(const_cast<WorkerMetrics&>(w).mutex_);
       for (const auto& [policy, counts] : w.by_policy_) {
         auto& total = by_policy[policy];
@@ -123,7 +125,7 @@ std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& r
   absl::StrAppend(&out, "warden_decision_duration_seconds_count ", cumulative, "\n");
 
   Header(&out, "warden_requests_total", "counter", "HTTP requests answered, all endpoints.");
-  absl::StrAppend(&out, "warden_requests_total ", requests_total.load(), "\n");
+  absl::StrAppend(&out, "warden_requests_total ", requests, "\n");
   Header(&out, "warden_connections_open", "gauge", "Open client connections.");
   absl::StrAppend(&out, "warden_connections_open ", connections_open.load(), "\n");
   Header(&out, "warden_connections_total", "counter", "Accepted client connections.");

@@ -30,6 +30,7 @@ class WorkerMetrics {
   void CountDecision(rt::Outcome outcome, absl::string_view policy);
   void CountError(absl::string_view code);
   void ObserveLatency(uint64_t nanos);
+  void CountRequest() { Add(requests_, 1); }
 
  private:
   friend class Metrics;
@@ -39,6 +40,7 @@ class WorkerMetrics {
   std::array<std::atomic<uint64_t>, 4> by_outcome_{};  // indexed by rt::Outcome
   std::array<std::atomic<uint64_t>, kLatencyBucketsMicros.size() + 1> latency_{};
   std::atomic<uint64_t> latency_sum_nanos_{0};
+  std::atomic<uint64_t> requests_{0};
   std::mutex mutex_;  // guards the maps
   absl::flat_hash_map<std::string, std::array<uint64_t, 4>> by_policy_;
   absl::flat_hash_map<std::string, uint64_t> errors_;
@@ -53,7 +55,6 @@ class Metrics {
   std::atomic<uint64_t> connections_total{0};
   std::atomic<uint64_t> connections_refused_peer{0};
   std::atomic<uint64_t> connections_refused_limit{0};
-  std::atomic<uint64_t> requests_total{0};
   std::atomic<uint64_t> timeouts_total{0};
   std::atomic<uint64_t> audit_lines{0};
 
