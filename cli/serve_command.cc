@@ -120,7 +120,14 @@ int RunServe(const ServeFlags& flags) {
                                                    : server::LogFormat::kJson);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Reloads on change watch the policy sources, the data file and an
+  // explicit stdlib directory.
+  std::vector<std::string> watched = {config.policies};
+  if (!config.data.empty()) watched.push_back(config.data);
+  if (!config.stdlib.empty()) watched.push_back(config.stdlib);
+  auto fingerprint = [watched] { return server::FingerprintFiles(watched); };
   server::PolicyStore store(MakeLoader(config));
+  store.set_fingerprint(fingerprint);
   if (absl::Status status = store.Reload("start"); !status.ok()) {
     std::cerr << status.message() << "\n";
     PrintError(absl::StrCat("cannot load the policies from ", config.policies));
@@ -158,9 +165,6 @@ int RunServe(const ServeFlags& flags) {
   }
 #endif
 
-  std::vector<std::string> watched = {config.policies};
-  if (!config.data.empty()) watched.push_back(config.data);
-  auto fingerprint = [watched] { return server::FingerprintFiles(watched); };
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http =
       server::HttpServer::Start(context, fingerprint);
   if (!http.ok()) {

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "runtime/decision_json.h"
 #include "runtime/server/authzen.h"
+#include "runtime/server/log.h"
 #include "warden/engine.h"
 #ifdef WARDEN_HAVE_AUDIT
 #include "runtime/audit/audit_log.h"
@@ -89,7 +90,8 @@ struct ApiWorker::State {
   std::optional<JsonSession> session;
   Decision decision;
   simdjson::ondemand::parser batch_parser;
-  std::string batch_text;  // the batch body, padded for simdjson
+  std::string batch_text;                     // the batch body, padded for simdjson
+  std::vector<std::string_view> batch_items;  // its requests, validated
   uint64_t id_prefix = 0;
   uint64_t id_counter = 0;
   std::minstd_rand sampler;
@@ -208,12 +210,10 @@ struct ApiWorker::State {
       return WriteError(400, "malformed_batch",
                         "the body must be a JSON object {\"requests\": [request, …]}", response);
     }
-    NextDecisionId(&response->decision_id);
-    std::string& out = response->body;
-    out.append("{\"decisions\":[");
-    size_t count = 0;
+    // Validate the whole batch before deciding (and auditing) any of it.
+    batch_items.clear();
     for (auto element : requests) {
-      if (++count > context.config->limits.max_batch) {
+      if (batch_items.size() == context.config->limits.max_batch) {
         metrics.CountError("batch_too_large");
         return WriteError(
             413, "batch_too_large",
@@ -225,12 +225,19 @@ struct ApiWorker::State {
       if (element.get_object().get(object) != simdjson::SUCCESS ||
           object.raw_json().get(raw) != simdjson::SUCCESS) {
         metrics.CountError("malformed_batch");
-        return WriteError(400, "malformed_batch",
-                          absl::StrCat("request ", count - 1, " of the batch is not a JSON object"),
-                          response);
+        return WriteError(
+            400, "malformed_batch",
+            absl::StrCat("request ", batch_items.size(), " of the batch is not a JSON object"),
+            response);
       }
-      if (count > 1) out.push_back(',');
-      const bool ok = DecideOne(raw, absl::StrCat(response->decision_id, "-", count - 1));
+      batch_items.push_back(raw);
+    }
+    NextDecisionId(&response->decision_id);
+    std::string& out = response->body;
+    out.append("{\"decisions\":[");
+    for (size_t i = 0; i < batch_items.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      const bool ok = DecideOne(batch_items[i], absl::StrCat(response->decision_id, "-", i));
       AppendDecision(ok, &out);
     }
     out.append("]}");
@@ -262,9 +269,8 @@ struct ApiWorker::State {
       return WriteError(too_many ? 413 : 400, too_many ? "batch_too_large" : "bad_request",
                         Sv(batch.status().message()), response);
     }
-    NextDecisionId(&response->decision_id);
-    std::string& out = response->body;
-    if (!batch->single) out.append("{\"evaluations\":[");
+    // Map every evaluation before deciding (and auditing) any of them.
+    std::vector<std::string> warden_requests;
     for (size_t i = 0; i < batch->evaluations.size(); ++i) {
       absl::StatusOr<std::string> warden_request = AuthzenToWardenRequest(batch->evaluations[i]);
       if (!warden_request.ok()) {
@@ -275,9 +281,15 @@ struct ApiWorker::State {
                                                        "]: ", warden_request.status().message()),
                           response);
       }
+      warden_requests.push_back(*std::move(warden_request));
+    }
+    NextDecisionId(&response->decision_id);
+    std::string& out = response->body;
+    if (!batch->single) out.append("{\"evaluations\":[");
+    for (size_t i = 0; i < warden_requests.size(); ++i) {
       const std::string id =
           batch->single ? response->decision_id : absl::StrCat(response->decision_id, "-", i);
-      const bool ok = DecideOne(*warden_request, id);
+      const bool ok = DecideOne(warden_requests[i], id);
       if (i > 0) out.push_back(',');
       AppendAuthzenDecision(ok, id, &out);
       const bool permit = ok && decision.outcome == rt::Outcome::kPermit;
@@ -311,9 +323,13 @@ struct ApiWorker::State {
     absl::Status status = context.store->Reload("admin");
     if (!status.ok()) {
       metrics.CountError("reload_failed");
+      Log("error", "reload rejected; the last good policies keep serving",
+          {{"trigger", "admin"}, {"diagnostics", Sv(status.message())}});
       return WriteError(422, "reload_failed", Sv(status.message()), response);
     }
     Refresh();
+    Log("info", "policies reloaded",
+        {{"trigger", "admin"}, {"bundle", policies->engine->bundle_hash()}});
     response->body = absl::StrCat("{\"ok\":true,\"bundle\":\"", policies->engine->bundle_hash(),
                                   "\",\"generation\":", policies->generation, "}");
   }
@@ -344,6 +360,8 @@ struct ApiWorker::State {
   }
 
   void Bundle(HttpResponse* response) {
+    if (policies == nullptr)
+      return WriteError(503, "not_ready", "no policies are loaded", response);
     response->content_type = "application/octet-stream";
     response->body = policies->bundle;
   }
@@ -367,13 +385,13 @@ struct ApiWorker::State {
     };
 
     if (path == "/health")
-      return get ? void(response->body = "{\"status\":\"ok\"}") : wrong_method("GET");
-    if (path == "/ready") return get ? Ready(response) : wrong_method("GET");
-    if (path == "/metrics") return get ? MetricsText(response) : wrong_method("GET");
+      return get ? void(response->body = "{\"status\":\"ok\"}") : wrong_method("GET, HEAD");
+    if (path == "/ready") return get ? Ready(response) : wrong_method("GET, HEAD");
+    if (path == "/metrics") return get ? MetricsText(response) : wrong_method("GET, HEAD");
     if (admin) {
       if (path == "/v1/reload") return post ? Reload(response) : wrong_method("POST");
-      if (path == "/v1/status") return get ? Status(response) : wrong_method("GET");
-      if (path == "/v1/bundle") return get ? Bundle(response) : wrong_method("GET");
+      if (path == "/v1/status") return get ? Status(response) : wrong_method("GET, HEAD");
+      if (path == "/v1/bundle") return get ? Bundle(response) : wrong_method("GET, HEAD");
     } else {
       if (path == "/v1/decide") {
         if (!post) return wrong_method("POST");
@@ -396,6 +414,8 @@ struct ApiWorker::State {
 };
 
 ApiWorker::ApiWorker(ServerContext& context) : state_(std::make_unique<State>(context)) {}
+
+void ApiWorker::CountError(std::string_view code) { state_->metrics.CountError(Av(code)); }
 ApiWorker::~ApiWorker() = default;
 
 void ApiWorker::Handle(const HttpRequest& request, bool admin, HttpResponse* response) noexcept {

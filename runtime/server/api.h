@@ -66,6 +66,9 @@ class ApiWorker {
   // Answers one request; `admin` selects the admin socket's routes. Never
   // throws: an internal failure becomes a 500 with code "internal".
   void Handle(const HttpRequest& request, bool admin, HttpResponse* response) noexcept;
+  // Counts an error the transport answered itself (a refused connection,
+  // a timeout, a malformed or oversized request) in warden_errors_total.
+  void CountError(std::string_view code);
 
   struct State;
 

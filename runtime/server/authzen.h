@@ -8,7 +8,8 @@
 //   context {…}                        →  context {…}
 //
 // and back: "decision" is true only for permit; the response context
-// carries the Warden outcome, the step-up challenge and the reasons.
+// carries the decision id and the whole Warden decision under "warden"
+// (outcome, step-up challenge, rules, reasons, obligations, errors).
 #ifndef WARDEN_RUNTIME_SERVER_AUTHZEN_H_
 #define WARDEN_RUNTIME_SERVER_AUTHZEN_H_
 

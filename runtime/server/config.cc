@@ -63,12 +63,12 @@ class ObjectReader {
   }
 
   template <typename T>
-  void Unsigned(absl::string_view key, T* out, uint64_t max) {
+  void Unsigned(absl::string_view key, T* out, uint64_t max, uint64_t min = 0) {
     if (const json* v = Get(key)) {
-      if (v->is_number_unsigned() && v->get<uint64_t>() <= max) {
+      if (v->is_number_unsigned() && v->get<uint64_t>() >= min && v->get<uint64_t>() <= max) {
         *out = static_cast<T>(v->get<uint64_t>());
       } else {
-        Fail(key, absl::StrCat("must be a whole number from 0 to ", max));
+        Fail(key, absl::StrCat("must be a whole number from ", min, " to ", max));
       }
     }
   }
@@ -83,10 +83,10 @@ class ObjectReader {
     }
   }
 
-  void Millis(absl::string_view key, absl::Duration* out) {
+  void Millis(absl::string_view key, absl::Duration* out, uint64_t min_ms) {
     uint64_t ms = 0;
     if (Get(key) == nullptr) return;
-    Unsigned(key, &ms, uint64_t{24} * 3600 * 1000);
+    Unsigned(key, &ms, uint64_t{24} * 3600 * 1000, min_ms);
     *out = absl::Milliseconds(static_cast<int64_t>(ms));
   }
 
@@ -159,15 +159,15 @@ void ReadLimits(const json& object, LimitsConfig* limits, absl::Status* status) 
   r.OnlyKeys({"max_body_bytes", "max_header_bytes", "max_batch", "max_connections",
               "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "write_timeout_ms",
               "drain_timeout_ms"});
-  r.Unsigned("max_body_bytes", &limits->max_body_bytes, uint64_t{1} << 30);
-  r.Unsigned("max_header_bytes", &limits->max_header_bytes, uint64_t{1} << 20);
-  r.Unsigned("max_batch", &limits->max_batch, 1'000'000);
-  r.Unsigned("max_connections", &limits->max_connections, 1'000'000);
-  r.Millis("idle_timeout_ms", &limits->idle_timeout);
-  r.Millis("header_timeout_ms", &limits->header_timeout);
-  r.Millis("body_timeout_ms", &limits->body_timeout);
-  r.Millis("write_timeout_ms", &limits->write_timeout);
-  r.Millis("drain_timeout_ms", &limits->drain_timeout);
+  r.Unsigned("max_body_bytes", &limits->max_body_bytes, uint64_t{1} << 30, 1024);
+  r.Unsigned("max_header_bytes", &limits->max_header_bytes, uint64_t{1} << 20, 1024);
+  r.Unsigned("max_batch", &limits->max_batch, 1'000'000, 1);
+  r.Unsigned("max_connections", &limits->max_connections, 1'000'000, 1);
+  r.Millis("idle_timeout_ms", &limits->idle_timeout, 10);
+  r.Millis("header_timeout_ms", &limits->header_timeout, 10);
+  r.Millis("body_timeout_ms", &limits->body_timeout, 10);
+  r.Millis("write_timeout_ms", &limits->write_timeout, 10);
+  r.Millis("drain_timeout_ms", &limits->drain_timeout, 0);
 }
 
 void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
@@ -186,7 +186,7 @@ void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
   r.String("fsync", &audit->fsync);
   if (audit->fsync != "every_line" && audit->fsync != "interval" && audit->fsync != "on_close")
     r.Fail("fsync", "must be every_line, interval or on_close");
-  r.Millis("fsync_interval_ms", &audit->fsync_interval);
+  r.Millis("fsync_interval_ms", &audit->fsync_interval, 1);
 }
 
 }  // namespace
@@ -214,7 +214,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
   if (const json* v = r.Get("limits")) ReadLimits(*v, &config.limits, &status);
   if (const json* v = r.Get("audit")) ReadAudit(*v, &config.audit, &status);
   r.Bool("watch", &config.watch);
-  r.Millis("watch_interval_ms", &config.watch_interval);
+  r.Millis("watch_interval_ms", &config.watch_interval, 50);
   r.Bool("strict_requests", &config.strict_requests);
   r.String("log_format", &config.log_format);
   if (config.log_format != "json" && config.log_format != "text")

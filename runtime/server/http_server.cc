@@ -111,7 +111,8 @@ struct Listener {
   bool unix_socket = true;
   const SocketConfig* socket_config = nullptr;
   std::unique_ptr<Acceptor> acceptor;
-  std::string unlink_path;  // removed on shutdown
+  std::string unlink_path;  // removed on shutdown, if it is still our socket
+  ino_t inode = 0;
 };
 
 // One event loop with its thread, API worker and connections.
@@ -170,10 +171,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.cancel(ignored);
   }
 
-  // Refuses the connection with one response, then closes it.
+  // Refuses the connection (or its request) with one response, then closes
+  // it gracefully so that a client still sending reads the answer.
   void Refuse(unsigned status, std::string_view code, std::string_view message) {
+    loop_.worker.CountError(code);
     response_.Reset();
     WriteError(status, code, message, &response_);
+    linger_ = true;
     Respond(/*head=*/false, /*close=*/true);
   }
 
@@ -293,9 +297,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Serialize(response_, head, close, &out_);
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (!ec && self->linger_) return self->Linger();
                         if (ec || self->close_after_write_) return self->Close();
                         self->ReadNext();
                       });
+  }
+
+  // After refusing: stop sending, and read (and drop) what the client still
+  // sends until it closes or the write deadline passes; closing with unread
+  // input would reset the connection and lose our answer.
+  void Linger() {
+    phase_ = Phase::kWriting;
+    beast::error_code ignored;
+    socket_.shutdown(Socket::shutdown_send, ignored);
+    buffer_.clear();
+    auto space = buffer_.prepare(kReadChunk);
+    socket_.async_read_some(space, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Linger();
+    });
   }
 
   void Close() {
@@ -319,6 +339,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;
   bool draining_ = false;
   bool close_after_write_ = false;
+  bool linger_ = false;
 };
 
 // Every connection's deadline is checked a few times per shortest timeout.
@@ -335,7 +356,17 @@ void Sweep(Loop& loop, asio::steady_timer& timer, std::chrono::milliseconds ever
   });
 }
 
-// Whether the peer on a Unix socket may talk to us (SO_PEERCRED).
+// Removes a listener's socket file, unless another server has since bound
+// a new socket at the same path (a restart while this one drained).
+void RemoveSocketFile(const Listener& listener) {
+  if (listener.unlink_path.empty()) return;
+  struct stat now {};
+  if (::lstat(listener.unlink_path.c_str(), &now) == 0 && now.st_ino == listener.inode)
+    ::unlink(listener.unlink_path.c_str());
+}
+
+// Whether the peer on a Unix socket may talk to us (SO_PEERCRED; its
+// supplementary groups through SO_PEERGROUPS).
 bool PeerAllowed(int fd, const SocketConfig& config, bool admin, std::string* who) {
   ucred peer{};
   socklen_t length = sizeof peer;
@@ -353,6 +384,15 @@ bool PeerAllowed(int fd, const SocketConfig& config, bool admin, std::string* wh
   }
   for (uint32_t gid : config.allowed_gids) {
     if (peer.gid == gid) return true;
+  }
+  if (config.allowed_gids.empty()) return false;
+  gid_t groups[256];
+  socklen_t size = sizeof groups;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &size) != 0) return false;
+  for (size_t i = 0; i < size / sizeof(gid_t); ++i) {
+    for (uint32_t gid : config.allowed_gids) {
+      if (groups[i] == gid) return true;
+    }
   }
   return false;
 }
@@ -380,7 +420,7 @@ struct HttpServer::Impl {
   std::optional<asio::signal_set> signals;
   std::optional<asio::steady_timer> watch_timer;
   std::optional<asio::steady_timer> drain_timer;
-  std::string last_fingerprint, pending_fingerprint;
+  std::string pending_fingerprint;
   size_t next_loop = 0;
   int tcp_port = -1;
   std::atomic<bool> stopping{false};
@@ -424,6 +464,8 @@ struct HttpServer::Impl {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", config.path, ": ", ec.message()));
     listener.unlink_path = config.path;
+    struct stat bound {};
+    if (::lstat(config.path.c_str(), &bound) == 0) listener.inode = bound.st_ino;
     if (!config.group.empty()) {
       absl::StatusOr<gid_t> gid = GroupId(config.group);
       if (!gid.ok()) return gid.status();
@@ -517,11 +559,11 @@ struct HttpServer::Impl {
     watch_timer->async_wait([this](beast::error_code ec) {
       if (ec || stopping.load()) return;
       std::string now = fingerprint();
-      if (now != last_fingerprint) {
+      if (now != context.store->attempted_fingerprint()) {
         // Reload once the files have stopped changing for one interval, so
-        // an editor's half-written save isn't compiled.
+        // an editor's half-written save isn't compiled. A reload by signal
+        // or admin call in between records the files it saw.
         if (now == pending_fingerprint) {
-          last_fingerprint = now;
           pending_fingerprint.clear();
           ReloadNow("watch");
         } else {
@@ -539,8 +581,15 @@ struct HttpServer::Impl {
         ReloadNow("sighup");
         return WaitForSignal();
       }
+      if (stopping.load()) {  // a second SIGTERM or SIGINT: stop now
+        Log("warn", "stopping without waiting for the drain");
+        for (auto& loop : loops) loop->io.stop();
+        control->io.stop();
+        return;
+      }
       Log("info", "draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
       BeginDrain();
+      WaitForSignal();
     });
   }
 
@@ -564,10 +613,6 @@ struct HttpServer::Impl {
     for (auto& loop : loops) drain_loop(*loop);
     drain_loop(*control);
     if (watch_timer) watch_timer->cancel();
-    if (signals) {
-      beast::error_code ignored;
-      signals->cancel(ignored);
-    }
     drain_deadline = absl::Now() + context.config->limits.drain_timeout;
     PollDrained();
   }
@@ -594,9 +639,7 @@ struct HttpServer::Impl {
       if (loop->thread.joinable()) loop->thread.join();
     }
     if (control->thread.joinable()) control->thread.join();
-    for (Listener& listener : listeners) {
-      if (!listener.unlink_path.empty()) ::unlink(listener.unlink_path.c_str());
-    }
+    for (Listener& listener : listeners) RemoveSocketFile(listener);
     joined = true;
   }
 };
@@ -625,9 +668,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     }
   }
   if (!status.ok()) {
-    for (Listener& listener : impl->listeners) {
-      if (!listener.unlink_path.empty()) ::unlink(listener.unlink_path.c_str());
-    }
+    for (Listener& listener : impl->listeners) RemoveSocketFile(listener);
     return status;
   }
 
@@ -636,7 +677,6 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   raw->WaitForSignal();
   raw->drain_timer.emplace(raw->control->io);
   if (config.watch && raw->fingerprint) {
-    raw->last_fingerprint = raw->fingerprint();
     raw->watch_timer.emplace(raw->control->io);
     raw->WatchTick();
   }

@@ -23,9 +23,9 @@ namespace warden::server {
 
 class HttpServer {
  public:
-  // Binds every configured socket and starts the threads. `fingerprint`
-  // summarises the policy files (see watcher.h) for reload-on-change; null
-  // disables watching.
+  // Binds every configured socket and starts the threads. With
+  // config.watch, the control loop polls `fingerprint` (see watcher.h) and
+  // reloads when it differs from the one the last reload started from.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       ServerContext& context, std::function<std::string()> fingerprint);
   ~HttpServer();

@@ -11,6 +11,7 @@ namespace warden::server {
 absl::Status PolicyStore::Reload(const std::string& trigger) {
   std::lock_guard<std::mutex> serial(reload_mutex_);
   const absl::Time started = absl::Now();
+  std::string fingerprint = fingerprint_ ? fingerprint_() : std::string();
   absl::Status result;
   std::shared_ptr<LoadedPolicies> loaded;
   try {
@@ -36,6 +37,7 @@ absl::Status PolicyStore::Reload(const std::string& trigger) {
   }
 
   std::lock_guard<std::mutex> lock(mutex_);
+  attempted_fingerprint_ = std::move(fingerprint);
   status_.last_attempt = started;
   status_.last_trigger = trigger;
   if (loaded == nullptr) {
@@ -56,6 +58,11 @@ absl::Status PolicyStore::Reload(const std::string& trigger) {
 std::shared_ptr<const LoadedPolicies> PolicyStore::current() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return current_;
+}
+
+std::string PolicyStore::attempted_fingerprint() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return attempted_fingerprint_;
 }
 
 ReloadStatus PolicyStore::status() const {

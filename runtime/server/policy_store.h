@@ -59,6 +59,14 @@ class PolicyStore {
  public:
   explicit PolicyStore(PolicyLoader loader) : loader_(std::move(loader)) {}
 
+  // A summary of the policy files (watcher.h), taken at the start of every
+  // reload, so the file watcher reloads only on changes no reload has seen.
+  void set_fingerprint(std::function<std::string()> fingerprint) {
+    fingerprint_ = std::move(fingerprint);
+  }
+  // The fingerprint the last reload (successful or not) started from.
+  std::string attempted_fingerprint() const;
+
   // Loads and, on success, publishes. Reloads are serialised.
   absl::Status Reload(const std::string& trigger);
 
@@ -70,8 +78,10 @@ class PolicyStore {
 
  private:
   PolicyLoader loader_;
-  std::mutex reload_mutex_;   // one reload at a time
-  mutable std::mutex mutex_;  // guards current_ and status_
+  std::function<std::string()> fingerprint_;
+  std::string attempted_fingerprint_;  // guarded by mutex_
+  std::mutex reload_mutex_;            // one reload at a time
+  mutable std::mutex mutex_;           // guards current_ and status_
   std::shared_ptr<const LoadedPolicies> current_;
   ReloadStatus status_;
   std::atomic<uint64_t> generation_{0};

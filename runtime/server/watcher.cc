@@ -32,7 +32,8 @@ std::string FingerprintFiles(const std::vector<std::string>& paths) {
     auto it = std::filesystem::recursive_directory_iterator(
         path, std::filesystem::directory_options::skip_permission_denied, ec);
     for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) AddFile(it->path().string(), &entries);
+      if (it->path().extension() == ".warden" && it->is_regular_file(ec))
+        AddFile(it->path().string(), &entries);
     }
     if (ec) entries.push_back(absl::StrCat(path, "\terror\t", ec.message(), "\n"));
   }
