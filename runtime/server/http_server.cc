@@ -142,6 +142,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, Loop& loop, ServerContext& context, bool admin)
       : socket_(std::move(socket)), loop_(loop), context_(context), admin_(admin) {
+    beast::error_code ignored;
+    socket_.non_blocking(true, ignored);  // write_some returns would_block, never blocks
     loop_.connections.insert(this);
     context_.metrics->connections_open.fetch_add(1);
     context_.metrics->connections_total.fetch_add(1);
@@ -157,7 +159,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // closes now; a busy one closes after its response.
   void Drain() {
     draining_ = true;
-    if (phase_ == Phase::kIdle) Close();
+    // A request whose bytes already arrived is answered (with
+    // Connection: close); a truly idle connection closes now.
+    beast::error_code ec;
+    if (phase_ == Phase::kIdle && buffer_.size() == 0 && socket_.available(ec) == 0) Close();
   }
 
   // Called by the sweep: a deadline passed. Cancelling the pending read or
@@ -295,12 +300,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
     close_after_write_ = close;
     SetDeadline(context_.config->limits.write_timeout);
     Serialize(response_, head, close, &out_);
-    asio::async_write(socket_, asio::buffer(out_),
+    // Try the write at once: a response almost always fits in the socket
+    // buffer, and finishing here saves a trip through the event loop (an
+    // extra epoll_wait per request). Whatever doesn't fit goes async.
+    beast::error_code ec;
+    const size_t written = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return Close();
+    if (!ec && written == out_.size()) return AfterWrite(/*inline_write=*/true);
+    asio::async_write(socket_, asio::buffer(out_) + (ec ? 0 : written),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (!ec && self->linger_) return self->Linger();
-                        if (ec || self->close_after_write_) return self->Close();
-                        self->ReadNext();
+                        if (ec) return self->Close();
+                        self->AfterWrite(/*inline_write=*/false);
                       });
+  }
+
+  void AfterWrite(bool inline_write) {
+    if (linger_) return Linger();
+    if (close_after_write_) return Close();
+    // Pipelined requests already buffered are served from the event loop,
+    // so a long pipeline never deepens the stack.
+    if (inline_write && buffer_.size() > 0) {
+      return asio::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadNext(); });
+    }
+    ReadNext();
   }
 
   // After refusing: stop sending, and read (and drop) what the client still
