@@ -543,8 +543,9 @@ struct HttpServer::Impl {
     bool allowed =
         !listener.unix_socket ||
         PeerAllowed(socket.native_handle(), *listener.socket_config, listener.admin, &who);
-    bool over_limit =
-        context.metrics->connections_open.load() >= context.config->limits.max_connections;
+    // The admin socket stays usable during a connection flood.
+    bool over_limit = !listener.admin && context.metrics->connections_open.load() >=
+                                             context.config->limits.max_connections;
     asio::post(target.io, [this, &target, admin = listener.admin, allowed, over_limit, who,
                            name = listener.name, s = std::move(socket)]() mutable {
       auto connection = std::make_shared<Connection>(std::move(s), target, context, admin);
