@@ -23,8 +23,6 @@
 #include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/internal/ip.h"
-#include "compiler/internal/literals.h"
 #include "compiler/reference/reference_evaluator.h"
 #include "compiler/reference/request.h"
 #include "warden/engine.h"
@@ -43,37 +41,6 @@ struct EvalFlags {
   std::string stdlib;
   std::string engine = "vm";
 };
-
-json ValueJson(const EvalValue& value) {
-  switch (value.kind) {
-    case EvalValue::Kind::kBool:
-      return value.b;
-    case EvalValue::Kind::kInt:
-      return value.i;
-    case EvalValue::Kind::kDecimal:
-      return static_cast<double>(value.i) / static_cast<double>(ast::kDecimalScale);
-    case EvalValue::Kind::kString:
-      return value.s;
-    case EvalValue::Kind::kDuration:   // "15m"
-    case EvalValue::Kind::kTimestamp:  // RFC 3339, UTC
-    case EvalValue::Kind::kIp:
-      return FormatValue(value);
-    case EvalValue::Kind::kEnum:
-      return value.s;
-    case EvalValue::Kind::kSet: {
-      json out = json::array();
-      for (const EvalValue& element : value.elements) out.push_back(ValueJson(element));
-      return out;
-    }
-    case EvalValue::Kind::kRecord: {
-      json out = json::object();
-      for (size_t k = 0; k < value.elements.size(); ++k)
-        out[value.names[k]] = ValueJson(value.elements[k]);
-      return out;
-    }
-  }
-  return nullptr;
-}
 
 json ExtrasJson(const std::vector<DecisionExtra>& extras) {
   json out = json::array();
@@ -158,60 +125,21 @@ json BadRequestJson(const std::vector<RequestError>& errors) {
 
 // ---------------------------------------------------------------- the VM engine
 
-// A rendered obligation value (Engine::Impl::Render) back as a value, so the
-// VM's decisions print like the reference's.
-EvalValue ScalarFromRendered(const bc::Program& program, bc::TypeCode code, int32_t enumeration,
-                             const std::string& text) {
-  int64_t n = 0;
-  std::string why;
-  switch (code) {
-    case bc::TypeCode::kBool:
-      return EvalValue::Bool(text == "true");
-    case bc::TypeCode::kInt:
-      return EvalValue::Int(std::strtoll(text.c_str(), nullptr, 10));
-    case bc::TypeCode::kDecimal:
-      internal::ParseDecimal(text, &n, &why);
-      return EvalValue::Decimal(n);
-    case bc::TypeCode::kDuration:  // "600000ms"
-      return EvalValue::Duration(std::strtoll(text.c_str(), nullptr, 10));
-    case bc::TypeCode::kTimestamp:  // ms since the epoch
-      return EvalValue::Timestamp(std::strtoll(text.c_str(), nullptr, 10));
-    case bc::TypeCode::kIp: {
-      std::optional<IpNetwork> ip = internal::ParseIpNetwork(text);
-      return ip ? EvalValue::Ip(*ip) : EvalValue::String(text);
+// A VM decision's obligations or advice, each value printed from its JSON
+// (ObligationArg::json), in ExtrasJson's shape.
+json VmExtrasJson(const Decision& d, bool obligations) {
+  json out = json::array();
+  for (const Obligation& o : d.obligations) {
+    if (o.is_obligation != obligations) continue;
+    json values = json::object();
+    for (uint32_t a = o.first_arg; a < o.first_arg + o.arg_count && a < d.args.size(); ++a) {
+      values[std::string(d.args[a].key)] =
+          json::parse(d.args[a].json, nullptr, /*allow_exceptions=*/false);
     }
-    case bc::TypeCode::kEnum: {
-      int index = -1;
-      if (enumeration >= 0 && static_cast<size_t>(enumeration) < program.enums.size()) {
-        const auto& members = program.enums[enumeration].members;
-        for (size_t m = 0; m < members.size(); ++m) {
-          if (members[m] == text) index = static_cast<int>(m);
-        }
-      }
-      return EvalValue::Enum(index, text);
-    }
-    default:
-      return EvalValue::String(text);
+    out.push_back(
+        {{"name", std::string(o.name)}, {"rule", std::string(o.rule)}, {"values", values}});
   }
-}
-
-EvalValue FromRendered(const bc::Program& program, const bc::TypeRef& type,
-                       const std::string& text) {
-  if (type.code != bc::TypeCode::kSet)
-    return ScalarFromRendered(program, type.code, type.enumeration, text);
-  // "[a, b]" (an element containing ", " cannot be told apart: a known limit).
-  std::vector<EvalValue> elements;
-  std::string inner = text.size() >= 2 ? text.substr(1, text.size() - 2) : "";
-  size_t start = 0;
-  while (!inner.empty() && start <= inner.size()) {
-    size_t comma = inner.find(", ", start);
-    std::string part =
-        inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    elements.push_back(ScalarFromRendered(program, type.element, type.enumeration, part));
-    if (comma == std::string::npos) break;
-    start = comma + 2;
-  }
-  return EvalValue::Set(std::move(elements));
+  return out;
 }
 
 // The VM's decision in the reference's terms, printed by DecisionJson.
@@ -230,29 +158,7 @@ ReferenceDecision FromVm(const Engine& engine, const Decision& d) {
     out.rules.push_back(std::move(ref));
   }
   for (std::string_view reason : d.reasons) out.reasons.emplace_back(reason);
-  for (const Obligation& o : d.obligations) {
-    DecisionExtra extra;
-    extra.name = std::string(o.name);
-    extra.rule = std::string(o.rule);
-    const bc::Extra* declared = nullptr;
-    if (int r = program.FindRule(o.rule); r >= 0) {
-      for (const bc::Extra& x : program.rules[r].extras) {
-        if (x.name == o.name && x.is_obligation == o.is_obligation) declared = &x;
-      }
-    }
-    for (uint32_t a = o.first_arg; a < o.first_arg + o.arg_count && a < d.args.size(); ++a) {
-      const ObligationArg& arg = d.args[a];
-      bc::TypeRef type;
-      type.code = bc::TypeCode::kString;
-      if (declared != nullptr) {
-        for (const bc::ExtraArg& x : declared->args) {
-          if (x.key == arg.key) type = x.type;
-        }
-      }
-      extra.values.emplace_back(std::string(arg.key), FromRendered(program, type, arg.value));
-    }
-    (o.is_obligation ? out.obligations : out.advice).push_back(std::move(extra));
-  }
+  // Obligations and advice: printed by VmExtrasJson.
   for (const DecisionError& error : d.errors) {
     ReferenceError e;
     e.code = error.code;
@@ -354,8 +260,12 @@ int RunEvalVm(const EvalFlags& flags) {
       problems.push_back(RequestError{rt::RequestErrorCategory(error.code), error.json_path,
                                       error.message, Span{}});
     }
-    json out = ok ? DecisionJson(FromVm(**engine, decision), problems, /*explain=*/false)
-                  : BadRequestJson(problems);
+    json out = BadRequestJson(problems);
+    if (ok) {
+      out = DecisionJson(FromVm(**engine, decision), problems, /*explain=*/false);
+      out["obligations"] = VmExtrasJson(decision, /*obligations=*/true);
+      out["advice"] = VmExtrasJson(decision, /*obligations=*/false);
+    }
     std::cout << out.dump(-1, ' ', false, kReplace) << "\n";
   }
   if (in->bad()) {

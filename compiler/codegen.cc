@@ -358,6 +358,30 @@ class Generator {
   uint32_t Here() const { return static_cast<uint32_t>(block_->code.size()); }
   void PatchTo(uint32_t at, uint32_t target) { block_->code[at].c = target; }
 
+  // Jump threading: a conditional jump on register x that lands on another
+  // jump on x (or on a JMP) takes that jump's decision at once, since x is
+  // unchanged in between: `a and b and c` failing at `a` jumps straight to
+  // the end instead of through every later test. Targets only move forward.
+  static void ThreadJumps(std::vector<bc::Instr>& code) {
+    for (bc::Instr& in : code) {
+      if (in.op != Op::kJMPF && in.op != Op::kJMPT && in.op != Op::kJMP) continue;
+      uint32_t target = in.c;
+      while (target < code.size()) {
+        const bc::Instr& at = code[target];
+        uint32_t next = target;
+        if (at.op == Op::kJMP) {
+          next = at.c;
+        } else if ((at.op == Op::kJMPF || at.op == Op::kJMPT) && in.op != Op::kJMP &&
+                   at.b == in.b) {
+          next = at.op == in.op ? at.c : target + 1;
+        }
+        if (next <= target) break;
+        target = next;
+      }
+      in.c = target;
+    }
+  }
+
   // Compiles `expr` into a new block that returns its value.
   uint32_t NewBlock(const CExpr& expr) {
     Block block;
@@ -367,6 +391,7 @@ class Generator {
     bool owned = false;
     uint8_t r = Use(expr, &owned);
     Emit(Op::kRET, r);
+    ThreadJumps(block.code);
     block_ = nullptr;
     if (block.code.size() > options_.max_block_size && status_.ok()) {
       status_ = absl::ResourceExhaustedError(

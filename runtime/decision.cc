@@ -40,71 +40,11 @@ const char* EvalErrorCode(EvalError error) {
   return "unknown";
 }
 
-namespace {
-
-// Rank under an "overrides" algorithm: the highest rank wins.
-int Rank(Outcome outcome, bool deny_first) {
-  switch (outcome) {
-    case Outcome::kNotApplicable:
-      return 0;
-    case Outcome::kPermit:
-      return deny_first ? 1 : 3;
-    case Outcome::kStepUp:
-      return 2;
-    case Outcome::kDeny:
-      return deny_first ? 3 : 1;
-  }
-  return 0;
-}
-
-Combined Overrides(const Outcome* outcomes, size_t count, bool deny_first) {
-  Combined best;
-  for (size_t i = 0; i < count; ++i) {
-    if (Rank(outcomes[i], deny_first) > Rank(best.outcome, deny_first))
-      best = Combined{outcomes[i], static_cast<int>(i)};
-  }
-  return best;
-}
-
-}  // namespace
-
 Combined CombineOutcomes(Algorithm algorithm, const Outcome* outcomes, size_t count,
                          EvalError* error) {
-  switch (algorithm) {
-    case Algorithm::kDenyOverrides:
-      return Overrides(outcomes, count, /*deny_first=*/true);
-    case Algorithm::kPermitOverrides:
-      return Overrides(outcomes, count, /*deny_first=*/false);
-    case Algorithm::kFirstApplicable:
-      for (size_t i = 0; i < count; ++i) {
-        if (outcomes[i] != Outcome::kNotApplicable)
-          return Combined{outcomes[i], static_cast<int>(i)};
-      }
-      return Combined{};
-    case Algorithm::kDenyUnlessPermit: {
-      Combined result = Overrides(outcomes, count, /*deny_first=*/false);
-      if (result.outcome == Outcome::kNotApplicable) result = Combined{Outcome::kDeny, -1};
-      return result;
-    }
-    case Algorithm::kPermitUnlessDeny: {
-      Combined result = Overrides(outcomes, count, /*deny_first=*/true);
-      if (result.outcome == Outcome::kNotApplicable) result = Combined{Outcome::kPermit, -1};
-      return result;
-    }
-    case Algorithm::kOnlyOneApplicable: {
-      int applicable = -1;
-      for (size_t i = 0; i < count; ++i) {
-        if (outcomes[i] == Outcome::kNotApplicable) continue;
-        if (applicable >= 0) {
-          if (error != nullptr) *error = EvalError::kOnlyOneApplicable;
-          return Combined{Outcome::kDeny, -1};
-        }
-        applicable = static_cast<int>(i);
-      }
-      return applicable >= 0 ? Combined{outcomes[applicable], applicable} : Combined{};
-    }
-  }
-  return Combined{Outcome::kDeny, -1};
+  Combiner combiner(algorithm);
+  for (size_t i = 0; i < count && !combiner.done(); ++i) combiner.Add(outcomes[i], 0);
+  return combiner.Finish(error);
 }
 
 Result Combine(Algorithm algorithm, const std::vector<Result>& children, EvalError* error) {

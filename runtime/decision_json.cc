@@ -44,50 +44,10 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return length;
 }
 
-// The declared type of an obligation's argument, for rendering its value.
-const bc::TypeRef* DeclaredType(const bc::Program& program, const Obligation& obligation,
-                                std::string_view key) {
-  const int r = program.FindRule(obligation.rule);
-  if (r < 0) return nullptr;
-  for (const bc::Extra& extra : program.rules[r].extras) {
-    if (extra.name != obligation.name || extra.is_obligation != obligation.is_obligation) continue;
-    for (const bc::ExtraArg& arg : extra.args) {
-      if (arg.key == key) return &arg.type;
-    }
-  }
-  return nullptr;
-}
-
-void AppendScalarValue(bc::TypeCode code, std::string_view text, std::string* out) {
-  switch (code) {
-    case bc::TypeCode::kBool:
-    case bc::TypeCode::kInt:
-    case bc::TypeCode::kDecimal:
-      out->append(text.empty() ? std::string_view("null") : text);
-      return;
-    default:
-      AppendJsonString(text, out);
-  }
-}
-
-// An obligation's value: numbers and booleans bare, sets as arrays, the rest
-// as strings.
-void AppendObligationValue(const bc::Program& program, const Obligation& obligation,
+// An obligation's value: the JSON the engine rendered (ObligationArg::json).
+void AppendObligationValue(const bc::Program& /*program*/, const Obligation& /*obligation*/,
                            const ObligationArg& arg, std::string* out) {
-  const bc::TypeRef* type = DeclaredType(program, obligation, arg.key);
-  if (type == nullptr) return AppendJsonString(arg.value, out);
-  if (type->code != bc::TypeCode::kSet) return AppendScalarValue(type->code, arg.value, out);
-  std::string_view inner(arg.value);
-  if (inner.size() >= 2) inner = inner.substr(1, inner.size() - 2);
-  out->push_back('[');
-  for (size_t start = 0; !inner.empty();) {
-    const size_t comma = inner.find(", ", start);
-    AppendScalarValue(type->element, inner.substr(start, comma - start), out);
-    if (comma == std::string_view::npos) break;
-    out->push_back(',');
-    start = comma + 2;
-  }
-  out->push_back(']');
+  out->append(arg.json);
 }
 
 void AppendExtras(const Engine& engine, const Decision& decision, bool obligations,

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "compiler/bytecode/bundle.h"
+#include "runtime/decision_json.h"
 
 namespace warden {
 
@@ -62,6 +63,12 @@ void Decision::Clear() {
   rules.clear();
   reasons.clear();
   obligations.clear();
+  // Keep the strings that own heap memory for AddArg to reuse.
+  const size_t inline_chars = std::string().capacity();  // kept without the heap
+  for (ObligationArg& arg : args) {
+    if (arg.value.capacity() > inline_chars || arg.json.capacity() > inline_chars)
+      spare_args_.push_back(std::move(arg));
+  }
   args.clear();
   errors.clear();
   limits_read.clear();
@@ -69,13 +76,35 @@ void Decision::Clear() {
   bundle_hash = {};
 }
 
+ObligationArg& Decision::AddSpareArg() {
+  ObligationArg& arg = args.emplace_back(std::move(spare_args_.back()));
+  spare_args_.pop_back();
+  return arg;
+}
+
 namespace {
 
 // Members of a policy set (or of the roots) grouped by the resource types
 // they can apply to, keeping their positions so the order can be restored.
 struct MemberIndex {
-  std::vector<uint32_t> all;                                     // positions relevant to every type
-  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> by_type;  // type key -> positions
+  std::vector<uint32_t> all;  // positions relevant to every type
+  // type key -> the positions relevant to that type, `all` included, in order.
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;
+
+  // The positions to evaluate for a request of resource type `key`, in order.
+  // When the program has few resource types, the same as a table by type
+  // key: 0 for `all`, else 1 + an index into `lists` (no hashing per decision).
+  std::vector<uint32_t> dense;
+  std::vector<std::vector<uint32_t>> lists;
+
+  const std::vector<uint32_t>& ForType(uint32_t key) const {
+    if (!dense.empty()) {
+      uint32_t at = key < dense.size() ? dense[key] : 0;
+      return at == 0 ? all : lists[at - 1];
+    }
+    auto it = merged.find(key);
+    return it == merged.end() ? all : it->second;
+  }
 };
 
 // Which resource types a node can apply to: all, or a sorted list of keys
@@ -189,15 +218,6 @@ bool ParseDecimal(const std::string& text, int64_t* out) {
   return true;
 }
 
-// -------------------------------------------------------------------- rendering
-
-void AppendInt(std::string* out, int64_t v) {
-  char buffer[24];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), v);
-  (void)ec;
-  out->append(buffer, end);
-}
-
 }  // namespace
 
 // -------------------------------------------------------------------- Impl
@@ -208,8 +228,33 @@ struct Engine::Impl {
   EngineOptions options;
   rt::Prepared prepared;
   absl::flat_hash_map<std::string, uint32_t> role_by_name;
+  // For few roles, a scan of their names is cheaper than hashing.
+  static constexpr size_t kRoleScanLimit = 32;
+  std::vector<std::string_view> role_names;
+
+  // The index of the role named `name`, or -1.
+  int FindRole(std::string_view name) const {
+    if (!role_names.empty()) {
+      for (size_t r = 0; r < role_names.size(); ++r) {
+        if (role_names[r].size() == name.size() &&
+            std::memcmp(role_names[r].data(), name.data(), name.size()) == 0)
+          return static_cast<int>(r);
+      }
+      return -1;
+    }
+    auto it = role_by_name.find(absl::string_view(name.data(), name.size()));
+    return it == role_by_name.end() ? -1 : static_cast<int>(it->second);
+  }
   std::vector<std::string> separation_reasons;
   std::vector<uint32_t> rule_policy;  // rule -> its policy
+  // What deciding needs of each rule, packed (bc::Rule is large and cold).
+  struct HotRule {
+    Outcome effect;
+    bool has_extras;
+    int32_t condition;  // a block, or bc::kNoBlock
+    int32_t challenge;
+  };
+  std::vector<HotRule> hot_rules;
   // The index.
   std::vector<Relevance> set_relevance;
   std::vector<MemberIndex> set_members;
@@ -229,9 +274,15 @@ struct Engine::Impl {
                              const DataValue& value, Value* out);
   void BuildIndex();
   void Decide(const rt::Frame& frame, Decision* decision) const;
-  void Render(const bc::TypeRef& type, const Value& value, std::string* out) const;
-  void RenderScalar(bc::TypeCode code, int32_t enumeration, const Value& value,
-                    std::string* out) const;
+  // An obligation's value as text and as JSON (ObligationArg::value, ::json).
+  // Sets are written in ascending order without repeats, as the reference
+  // evaluator holds them; `order` is scratch space for sorting.
+  void Render(const bc::TypeRef& type, const Value& value, ObligationArg* arg,
+              std::vector<uint32_t>* order) const;
+  void RenderScalar(bc::TypeCode code, int32_t enumeration, const Value& value, std::string* text,
+                    std::string* json) const;
+  void RenderNumber(bc::TypeCode code, const Value& value, char* text, size_t* text_size,
+                    char* json, size_t* json_size) const;
 };
 
 absl::Status Engine::Impl::Prepare() {
@@ -266,6 +317,17 @@ absl::Status Engine::Impl::Prepare() {
         break;
     }
   }
+  P.entries.resize(p.blocks.size());
+  for (size_t b = 0; b < p.blocks.size(); ++b) {
+    const bc::CodeBlock& block = p.blocks[b];
+    rt::Prepared::Entry& entry = P.entries[b];
+    entry.code = p.code.data() + block.begin;
+    if (block.size == 2 && entry.code[0].op == bc::Op::kLOAD && entry.code[1].op == bc::Op::kRET &&
+        entry.code[1].a == entry.code[0].a) {
+      entry.shape = rt::Prepared::Entry::kLoadSlot;
+      entry.operand = entry.code[0].c;
+    }
+  }
   for (const std::string& pattern : p.regexes) {
     RE2::Options re_options;
     re_options.set_log_errors(false);
@@ -296,6 +358,7 @@ absl::Status Engine::Impl::Prepare() {
   P.role_closure.assign(p.roles.size() * P.role_words, 0);
   for (size_t r = 0; r < p.roles.size(); ++r) {
     role_by_name.emplace(p.roles[r].name, static_cast<uint32_t>(r));
+    if (p.roles.size() <= kRoleScanLimit) role_names.emplace_back(p.roles[r].name);
     uint64_t* bits = P.role_closure.data() + r * P.role_words;
     bits[r / 64] |= uint64_t{1} << (r % 64);
     for (uint32_t c : p.roles[r].closure) bits[c / 64] |= uint64_t{1} << (c % 64);
@@ -455,6 +518,13 @@ absl::Status Engine::Impl::PrepareData() {
 void Engine::Impl::BuildIndex() {
   const bc::Program& p = program;
   rule_policy.assign(p.rules.size(), 0);
+  hot_rules.clear();
+  for (const bc::Rule& rule : p.rules) {
+    Outcome effect = rule.effect == bc::Effect::kPermit ? Outcome::kPermit
+                     : rule.effect == bc::Effect::kDeny ? Outcome::kDeny
+                                                        : Outcome::kStepUp;
+    hot_rules.push_back(HotRule{effect, !rule.extras.empty(), rule.condition, rule.challenge});
+  }
   for (size_t i = 0; i < p.policies.size(); ++i) {
     for (uint32_t r : p.policies[i].rules) rule_policy[r] = static_cast<uint32_t>(i);
   }
@@ -529,12 +599,29 @@ void Engine::Impl::BuildIndex() {
   }
   auto index_members = [&](const std::vector<bc::Member>& members) {
     MemberIndex index;
+    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> by_type;  // type key -> positions
+    // Dense tables cost (types + 1) entries per set: only for modest programs.
+    const size_t type_keys = p.resource_types.size() + 1;
+    const size_t dense_keys =
+        type_keys * (p.policy_sets.size() + 1) <= (size_t{1} << 20) ? type_keys : 0;
     for (uint32_t pos = 0; pos < members.size(); ++pos) {
       Relevance r = relevance_of(members[pos]);
       if (r.all) {
         index.all.push_back(pos);
       } else {
-        for (uint32_t key : r.keys) index.by_type[key].push_back(pos);
+        for (uint32_t key : r.keys) by_type[key].push_back(pos);
+      }
+    }
+    for (const auto& [key, typed] : by_type) {
+      std::vector<uint32_t> merged;
+      std::merge(index.all.begin(), index.all.end(), typed.begin(), typed.end(),
+                 std::back_inserter(merged));
+      if (dense_keys > 0) {
+        index.dense.resize(dense_keys, 0);
+        index.lists.push_back(std::move(merged));
+        index.dense[key] = static_cast<uint32_t>(index.lists.size());
+      } else {
+        index.merged[key] = std::move(merged);
       }
     }
     return index;
@@ -551,14 +638,14 @@ namespace {
 // Per-thread working memory for Decide; grows once, then is reused.
 struct DecideScratch {
   rt::Scratch vm;
+  // A combined node: its outcome, its challenge (index into the program's
+  // challenges, or -1) and its deciding rules, deciders[dec_begin, dec_end).
   struct Child {
     Outcome outcome;
     int32_t challenge;
     uint32_t dec_begin;  // into deciders
     uint32_t dec_end;
   };
-  std::vector<Child> children;
-  std::vector<Outcome> outcomes;
   std::vector<uint32_t> deciders;  // rule indices
   struct ExtraValue {
     uint32_t rule;
@@ -570,6 +657,7 @@ struct DecideScratch {
   // one without arguments is still reported.
   static constexpr uint16_t kExtraHeader = UINT16_MAX;
   std::vector<ExtraValue> extras;
+  std::vector<uint32_t> order;  // for writing a set's members in order
 };
 
 DecideScratch& ThreadScratch() {
@@ -579,6 +667,10 @@ DecideScratch& ThreadScratch() {
 
 using Child = DecideScratch::Child;
 
+// Walks the policy tree for one request. Each node combines its children
+// while it evaluates them (rt::Combiner): a child's deciding rules are
+// appended to s_.deciders and then kept, moved down to the node's start, or
+// dropped, so the deciders of a node are always one contiguous run.
 class Decider {
  public:
   Decider(const Engine::Impl& engine, const rt::Frame& frame, DecideScratch& s)
@@ -593,7 +685,14 @@ class Decider {
                          : 0;
   }
 
-  Child Roots() { return Members(bc::Algorithm::kDenyOverrides, p_.roots, e_.root_members, 0); }
+  Child Roots() {
+    return Members(bc::Algorithm::kDenyOverrides, p_.roots, e_.root_members, kRootsNode, 0);
+  }
+
+  // Error::detail of a kCombine error: which kind of node conflicted.
+  static constexpr uint32_t kPolicyNode = 0;
+  static constexpr uint32_t kSetNode = 1;
+  static constexpr uint32_t kRootsNode = 2;
 
  private:
   Child NotApplicable() const {
@@ -603,111 +702,103 @@ class Decider {
 
   Child Member(const bc::Member& m) {
     return m.is_set ? Members(p_.policy_sets[m.index].algorithm, p_.policy_sets[m.index].members,
-                              e_.set_members[m.index], m.index + 1)
+                              e_.set_members[m.index], kSetNode, m.index)
                     : Policy(m.index);
   }
 
-  // Evaluates the members relevant to the request's resource type in their
-  // order: the union of `index.all` and `index.by_type[type]`, merged.
-  Child Members(bc::Algorithm algorithm, const std::vector<bc::Member>& members,
-                const MemberIndex& index, uint32_t set_plus_one) {
-    (void)set_plus_one;
-    static const std::vector<uint32_t> kNone;
-    auto it = index.by_type.find(type_key_);
-    const std::vector<uint32_t>& typed = it == index.by_type.end() ? kNone : it->second;
-    size_t base = s_.children.size();
-    uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
-    size_t i = 0;
-    size_t j = 0;
-    while (i < index.all.size() || j < typed.size()) {
-      uint32_t pos;
-      if (j >= typed.size() || (i < index.all.size() && index.all[i] < typed[j])) {
-        pos = index.all[i++];
-      } else {
-        pos = typed[j++];
-      }
-      Child child = Member(members[pos]);
-      s_.children.push_back(child);
-      s_.outcomes.push_back(child.outcome);
-      if (algorithm == bc::Algorithm::kFirstApplicable && child.outcome != Outcome::kNotApplicable)
+  // Applies the combiner's verdict on the child whose deciders start at `mark`.
+  void Keep(rt::Combiner::Take take, uint32_t dec_base, uint32_t mark) {
+    std::vector<uint32_t>& d = s_.deciders;
+    switch (take) {
+      case rt::Combiner::Take::kDrop:
+        d.erase(d.begin() + mark, d.end());
+        break;
+      case rt::Combiner::Take::kWin:
+        if (mark != dec_base) {
+          uint32_t end = static_cast<uint32_t>(d.size());
+          std::copy(d.begin() + mark, d.end(), d.begin() + dec_base);
+          d.erase(d.begin() + dec_base + (end - mark), d.end());
+        }
+        break;
+      case rt::Combiner::Take::kJoin:
+        break;
+      case rt::Combiner::Take::kClear:
+        d.erase(d.begin() + dec_base, d.end());
         break;
     }
-    return Combine(algorithm, base, dec_base);
+  }
+
+  Child Finish(const rt::Combiner& combiner, uint32_t dec_base, uint32_t node, uint32_t kind) {
+    rt::EvalError error = rt::EvalError::kNone;
+    rt::Combined combined = combiner.Finish(&error);
+    if (error != rt::EvalError::kNone) {
+      s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kCombine, node, kind});
+    }
+    if (combined.child < 0) s_.deciders.erase(s_.deciders.begin() + dec_base, s_.deciders.end());
+    return Child{combined.outcome, combiner.challenge(), dec_base,
+                 static_cast<uint32_t>(s_.deciders.size())};
+  }
+
+  // Evaluates the members relevant to the request's resource type, in their
+  // order (MemberIndex::ForType).
+  Child Members(bc::Algorithm algorithm, const std::vector<bc::Member>& members,
+                const MemberIndex& index, uint32_t kind, uint32_t node) {
+    const std::vector<uint32_t>& positions = index.ForType(type_key_);
+    uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
+    rt::Combiner combiner(static_cast<rt::Algorithm>(algorithm));
+    for (uint32_t pos : positions) {
+      uint32_t mark = static_cast<uint32_t>(s_.deciders.size());
+      Child child = Member(members[pos]);
+      Keep(combiner.Add(child.outcome, child.challenge), dec_base, mark);
+      if (combiner.done()) break;
+    }
+    return Finish(combiner, dec_base, node, kind);
   }
 
   Child Policy(uint32_t index) {
     const bc::Policy& policy = p_.policies[index];
-    if (policy.rules.empty()) return NotApplicable();
     const uint32_t* offsets = e_.action_offsets.data() + e_.policy_offset[index];
     uint32_t begin = offsets[action_bucket_];
     uint32_t end = offsets[action_bucket_ + 1];
     // No candidate rule: not applicable whatever the algorithm (docs/decisions.md),
     // so deny_unless_permit does not deny requests its policy never targets.
     if (begin == end) return NotApplicable();
-    size_t base = s_.children.size();
     uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
+    rt::Combiner combiner(static_cast<rt::Algorithm>(policy.algorithm));
     for (uint32_t k = begin; k < end; ++k) {
-      Child child = Rule(e_.action_rules[k]);
-      s_.children.push_back(child);
-      s_.outcomes.push_back(child.outcome);
-      if (policy.algorithm == bc::Algorithm::kFirstApplicable &&
-          child.outcome != Outcome::kNotApplicable)
-        break;
+      uint32_t rule = e_.action_rules[k];
+      uint32_t mark = static_cast<uint32_t>(s_.deciders.size());
+      Outcome outcome = Rule(rule);
+      if (outcome == Outcome::kNotApplicable) continue;  // Add would drop it: nothing to undo
+      Keep(combiner.Add(outcome, e_.hot_rules[rule].challenge), dec_base, mark);
+      if (combiner.done()) break;
     }
-    return Combine(policy.algorithm, base, dec_base);
+    return Finish(combiner, dec_base, index, kPolicyNode);
   }
 
-  // Combines children[base..] and keeps the deciders of the winning ones.
-  Child Combine(bc::Algorithm algorithm, size_t base, uint32_t dec_base) {
-    size_t count = s_.children.size() - base;
-    rt::EvalError error = rt::EvalError::kNone;
-    rt::Combined combined = rt::CombineOutcomes(static_cast<rt::Algorithm>(algorithm),
-                                                s_.outcomes.data() + base, count, &error);
-    if (error != rt::EvalError::kNone) {
-      s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kCombine, 0, 0});
-    }
-    Child result{combined.outcome, -1, dec_base, dec_base};
-    if (combined.child >= 0) {
-      const Child& winner = s_.children[base + combined.child];
-      result.challenge = winner.challenge;
-      bool every_match = algorithm != bc::Algorithm::kFirstApplicable &&
-                         algorithm != bc::Algorithm::kOnlyOneApplicable;
-      uint32_t out = dec_base;
-      for (size_t c = base; c < s_.children.size(); ++c) {
-        const Child& child = s_.children[c];
-        bool wins = every_match
-                        ? child.outcome == combined.outcome && child.challenge == winner.challenge
-                        : c == base + combined.child;
-        if (!wins) continue;
-        for (uint32_t d = child.dec_begin; d < child.dec_end; ++d)
-          s_.deciders[out++] = s_.deciders[d];
-      }
-      result.dec_end = out;
-    }
-    s_.deciders.resize(result.dec_end);
-    s_.children.resize(base);
-    s_.outcomes.resize(base);
-    return result;
-  }
-
-  Child Rule(uint32_t index) {
-    const bc::Rule& rule = p_.rules[index];
-    Outcome effect = rule.effect == bc::Effect::kPermit ? Outcome::kPermit
-                     : rule.effect == bc::Effect::kDeny ? Outcome::kDeny
-                                                        : Outcome::kStepUp;
-    if (rule.condition != bc::kNoBlock) {
+  // Evaluates a rule: its effect if it applies (and it is then appended to
+  // the deciders, its obligations and advice to the extras), else not applicable.
+  Outcome Rule(uint32_t index) {
+    const Engine::Impl::HotRule& hot = e_.hot_rules[index];
+    Outcome effect = hot.effect;
+    if (hot.condition != bc::kNoBlock) {
       Value holds;
       rt::EvalError error =
-          rt::Run(e_.prepared, frame_, s_.vm, static_cast<uint32_t>(rule.condition), &holds);
+          rt::RunBlock(e_.prepared, frame_, s_.vm, static_cast<uint32_t>(hot.condition), &holds);
       if (error != rt::EvalError::kNone) {
         s_.vm.errors.push_back(
             rt::Scratch::Error{error, rt::Scratch::Source::kCondition, index, 0});
         // Fail closed: an erroring permit does not apply; deny and step_up do.
-        if (effect == Outcome::kPermit) return NotApplicable();
+        if (effect == Outcome::kPermit) return Outcome::kNotApplicable;
       } else if (holds.i == 0) {
-        return NotApplicable();
+        return Outcome::kNotApplicable;
       }
     }
+    if (!hot.has_extras) {
+      s_.deciders.push_back(index);
+      return effect;
+    }
+    const bc::Rule& rule = p_.rules[index];
     size_t extras_base = s_.extras.size();
     for (uint16_t x = 0; x < rule.extras.size(); ++x) {
       const bc::Extra& extra = rule.extras[x];
@@ -716,14 +807,14 @@ class Decider {
           DecideScratch::ExtraValue{index, x, DecideScratch::kExtraHeader, Value{}});
       for (uint16_t a = 0; a < extra.args.size(); ++a) {
         Value value;
-        rt::EvalError error = rt::Run(e_.prepared, frame_, s_.vm, extra.args[a].block, &value);
+        rt::EvalError error = rt::RunBlock(e_.prepared, frame_, s_.vm, extra.args[a].block, &value);
         if (error != rt::EvalError::kNone) {
           s_.vm.errors.push_back(
               rt::Scratch::Error{error, rt::Scratch::Source::kObligation, index, x});
           if (effect == Outcome::kPermit && extra.is_obligation) {
             s_.extras.resize(
                 extras_base);  // an obligation that cannot be met: the permit does not apply
-            return NotApplicable();
+            return Outcome::kNotApplicable;
           }
           s_.extras.resize(extra_base);  // leave this obligation or advice out
           break;
@@ -731,9 +822,8 @@ class Decider {
         s_.extras.push_back(DecideScratch::ExtraValue{index, x, a, value});
       }
     }
-    uint32_t at = static_cast<uint32_t>(s_.deciders.size());
     s_.deciders.push_back(index);
-    return Child{effect, rule.challenge, at, at + 1};
+    return effect;
   }
 
   const Engine::Impl& e_;
@@ -746,72 +836,246 @@ class Decider {
 
 }  // namespace
 
-void Engine::Impl::RenderScalar(bc::TypeCode code, int32_t enumeration, const Value& value,
-                                std::string* out) const {
+namespace {
+
+// Writes v into buffer (at least 24 bytes); returns the end.
+char* IntText(char* buffer, int64_t v) { return std::to_chars(buffer, buffer + 24, v).ptr; }
+
+// A decimal (scaled by 10^4) as "-12.5"; with `always_fraction`, whole
+// numbers get ".0" ("800.0": a JSON number that reads back as a decimal).
+// Returns the end (buffer: at least 32 bytes).
+char* DecimalText(char* buffer, int64_t v, bool always_fraction) {
+  uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  char* p = buffer;
+  if (v < 0) *p++ = '-';
+  p = std::to_chars(p, buffer + 32, magnitude / 10000).ptr;
+  uint64_t fraction = magnitude % 10000;
+  if (fraction == 0) {
+    if (always_fraction) {
+      *p++ = '.';
+      *p++ = '0';
+    }
+    return p;
+  }
+  *p++ = '.';
+  char digits[4] = {
+      static_cast<char>('0' + fraction / 1000), static_cast<char>('0' + fraction / 100 % 10),
+      static_cast<char>('0' + fraction / 10 % 10), static_cast<char>('0' + fraction % 10)};
+  int n = 4;
+  while (n > 1 && digits[n - 1] == '0') --n;
+  std::memcpy(p, digits, n);
+  return p + n;
+}
+
+// A duration as the language writes it: "1h30m", "250ms", "0s", "-5m".
+char* DurationText(char* buffer, int64_t millis) {
+  char* p = buffer;
+  if (millis == 0) {
+    *p++ = '0';
+    *p++ = 's';
+    return p;
+  }
+  if (millis < 0) *p++ = '-';
+  uint64_t rest = millis < 0 ? 0 - static_cast<uint64_t>(millis) : static_cast<uint64_t>(millis);
+  static constexpr std::pair<uint64_t, const char*> kUnits[] = {
+      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+  for (const auto& [size, name] : kUnits) {
+    if (rest < size) continue;
+    p = std::to_chars(p, buffer + 64, rest / size).ptr;
+    for (const char* c = name; *c != 0; ++c) *p++ = *c;
+    rest %= size;
+  }
+  return p;
+}
+
+// A timestamp (ms since the epoch) in RFC 3339, UTC, with the fraction of a
+// second only when there is one: "2026-03-02T10:00:00Z", "…:00.25Z".
+char* TimestampText(char* buffer, int64_t millis) {
+  int64_t seconds = millis / 1000;
+  int64_t ms = millis % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    --seconds;
+  }
+  absl::CivilSecond civil =
+      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+  char* p = std::to_chars(buffer, buffer + 24, civil.year()).ptr;
+  auto two = [&](char separator, int value) {
+    *p++ = separator;
+    *p++ = static_cast<char>('0' + value / 10);
+    *p++ = static_cast<char>('0' + value % 10);
+  };
+  two('-', civil.month());
+  two('-', civil.day());
+  two('T', civil.hour());
+  two(':', civil.minute());
+  two(':', civil.second());
+  if (ms != 0) {
+    char digits[3] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                      static_cast<char>('0' + ms % 10)};
+    int n = 3;
+    while (digits[n - 1] == '0') --n;
+    *p++ = '.';
+    std::memcpy(p, digits, n);
+    p += n;
+  }
+  *p++ = 'Z';
+  return p;
+}
+
+// An IP address ("10.0.0.1") or network ("10.0.0.0/8").
+char* IpText(char* buffer, const bc::IpNet& ip) {
+  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, INET6_ADDRSTRLEN);
+  char* p = buffer + std::strlen(buffer);
+  if (ip.prefix != (ip.v6 ? 128 : 32)) {
+    *p++ = '/';
+    p = std::to_chars(p, p + 4, static_cast<int>(ip.prefix)).ptr;
+  }
+  return p;
+}
+
+// A string as a JSON literal into buffer (room for size + 2), when it needs
+// no escaping; else false.
+bool PlainJsonString(char* buffer, const rt::StrRef& s) {
+  for (uint32_t i = 0; i < s.size; ++i) {
+    unsigned char c = static_cast<unsigned char>(s.data[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return false;
+  }
+  buffer[0] = '"';
+  std::memcpy(buffer + 1, s.data, s.size);
+  buffer[s.size + 1] = '"';
+  return true;
+}
+
+}  // namespace
+
+// Renders a scalar of a type whose text and JSON both fit 64 bytes (every
+// scalar but strings and enum members) into the two buffers; returns their
+// lengths through *text_size and *json_size.
+void Engine::Impl::RenderNumber(bc::TypeCode code, const Value& value, char* text,
+                                size_t* text_size, char* json, size_t* json_size) const {
   using bc::TypeCode;
+  char* end = text;
   switch (code) {
     case TypeCode::kBool:
-      out->append(value.i != 0 ? "true" : "false");
-      return;
-    case TypeCode::kString:
-      out->append(value.s.data, value.s.size);
-      return;
+      end = value.i != 0 ? std::copy_n("true", 4, text) : std::copy_n("false", 5, text);
+      break;
     case TypeCode::kDecimal: {
-      int64_t v = value.i;
-      uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-      if (v < 0) out->push_back('-');
-      char buffer[24];
-      auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), magnitude / 10000);
-      (void)ec;
-      out->append(buffer, end);
-      uint64_t fraction = magnitude % 10000;
-      if (fraction != 0) {
-        char digits[5] = {
-            static_cast<char>('0' + fraction / 1000), static_cast<char>('0' + fraction / 100 % 10),
-            static_cast<char>('0' + fraction / 10 % 10), static_cast<char>('0' + fraction % 10), 0};
-        int n = 4;
-        while (n > 1 && digits[n - 1] == '0') --n;
-        out->push_back('.');
-        out->append(digits, n);
-      }
+      end = DecimalText(text, value.i, /*always_fraction=*/true);
+      *json_size = end - text;
+      std::memcpy(json, text, *json_size);
+      // The text form drops a zero fraction ("800"); JSON keeps it ("800.0").
+      *text_size = end[-1] == '0' && end[-2] == '.' ? *json_size - 2 : *json_size;
       return;
     }
     case TypeCode::kDuration:
-      AppendInt(out, value.i);
-      out->append("ms");
+      end = std::copy_n("ms", 2, IntText(text, value.i));
+      *text_size = end - text;
+      json[0] = '"';
+      end = DurationText(json + 1, value.i);
+      *end++ = '"';
+      *json_size = end - json;
       return;
-    case TypeCode::kEnum:
-      if (enumeration >= 0 && value.i >= 0 &&
-          static_cast<size_t>(value.i) < program.enums[enumeration].members.size()) {
-        out->append(program.enums[enumeration].members[value.i]);
-        return;
-      }
-      AppendInt(out, value.i);
+    case TypeCode::kTimestamp:
+      *text_size = IntText(text, value.i) - text;
+      json[0] = '"';
+      end = TimestampText(json + 1, value.i);
+      *end++ = '"';
+      *json_size = end - json;
       return;
-    case TypeCode::kIp: {
-      char buffer[INET6_ADDRSTRLEN] = {};
-      inet_ntop(value.ip->v6 ? AF_INET6 : AF_INET, value.ip->bytes, buffer, sizeof(buffer));
-      out->append(buffer);
-      if (value.ip->prefix != (value.ip->v6 ? 128 : 32)) {
-        out->push_back('/');
-        AppendInt(out, value.ip->prefix);
-      }
+    case TypeCode::kIp:
+      *text_size = IpText(text, *value.ip) - text;
+      json[0] = '"';
+      std::memcpy(json + 1, text, *text_size);
+      json[*text_size + 1] = '"';
+      *json_size = *text_size + 2;
       return;
-    }
-    default:
-      AppendInt(out, value.i);
-      return;  // int, timestamp (ms since the epoch)
+    default:  // int; an enum index without a name
+      end = IntText(text, value.i);
+      break;
   }
+  *text_size = end - text;
+  std::memcpy(json, text, *text_size);
+  *json_size = *text_size;
 }
 
-void Engine::Impl::Render(const bc::TypeRef& type, const Value& value, std::string* out) const {
-  if (type.code != bc::TypeCode::kSet) return RenderScalar(type.code, type.enumeration, value, out);
-  out->push_back('[');
-  for (uint32_t i = 0; i < value.set.size; ++i) {
-    if (i > 0) out->append(", ");
-    RenderScalar(type.element, type.enumeration, value.set.data[i], out);
+void Engine::Impl::RenderScalar(bc::TypeCode code, int32_t enumeration, const Value& value,
+                                std::string* text, std::string* json) const {
+  char text_buffer[72];
+  char json_buffer[72];
+  size_t text_size = 0;
+  size_t json_size = 0;
+  if (code == bc::TypeCode::kString) {
+    text->append(value.s.data, value.s.size);
+    if (value.s.size <= 64 && PlainJsonString(json_buffer, value.s)) {
+      json->append(json_buffer, value.s.size + 2);
+    } else {
+      AppendJsonString(value.s.view(), json);
+    }
+    return;
   }
-  out->push_back(']');
+  if (code == bc::TypeCode::kEnum && enumeration >= 0 && value.i >= 0 &&
+      static_cast<size_t>(value.i) < program.enums[enumeration].members.size()) {
+    const std::string& name = program.enums[enumeration].members[value.i];
+    text->append(name);
+    AppendJsonString(name, json);
+    return;
+  }
+  RenderNumber(code, value, text_buffer, &text_size, json_buffer, &json_size);
+  text->append(text_buffer, text_size);
+  json->append(json_buffer, json_size);
+}
+
+void Engine::Impl::Render(const bc::TypeRef& type, const Value& value, ObligationArg* arg,
+                          std::vector<uint32_t>* order) const {
+  std::string* text = &arg->value;
+  std::string* json = &arg->json;
+  if (type.code != bc::TypeCode::kSet) {
+    // The common cases in one assignment per string.
+    char text_buffer[72];
+    char json_buffer[72];
+    size_t text_size = 0;
+    size_t json_size = 0;
+    text->clear();
+    json->clear();
+    if (type.code == bc::TypeCode::kString && value.s.size <= 64 &&
+        PlainJsonString(json_buffer, value.s)) {
+      text->append(value.s.data, value.s.size);
+      json->append(json_buffer, value.s.size + 2);
+      return;
+    }
+    if (type.code != bc::TypeCode::kString && type.code != bc::TypeCode::kEnum) {
+      RenderNumber(type.code, value, text_buffer, &text_size, json_buffer, &json_size);
+      text->append(text_buffer, text_size);
+      json->append(json_buffer, json_size);
+      return;
+    }
+  }
+  text->clear();
+  json->clear();
+  if (type.code != bc::TypeCode::kSet)
+    return RenderScalar(type.code, type.enumeration, value, text, json);
+  const rt::SetRef& set = value.set;
+  order->clear();
+  for (uint32_t i = 0; i < set.size; ++i) order->push_back(i);
+  if (!set.sorted) {
+    std::sort(order->begin(), order->end(), [&](uint32_t x, uint32_t y) {
+      return rt::CompareScalar(set.element, set.data[x], set.data[y]) < 0;
+    });
+  }
+  text->push_back('[');
+  json->push_back('[');
+  for (size_t k = 0; k < order->size(); ++k) {
+    const Value& member = set.data[(*order)[k]];
+    if (k > 0) {
+      if (rt::ScalarEqual(set.element, set.data[(*order)[k - 1]], member)) continue;  // a repeat
+      text->append(", ");
+      json->push_back(',');
+    }
+    RenderScalar(type.element, type.enumeration, member, text, json);
+  }
+  text->push_back(']');
+  json->push_back(']');
 }
 
 void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
@@ -825,8 +1089,6 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
   }
   DecideScratch& s = ThreadScratch();
   s.vm.Begin(prepared, options.vm);
-  s.children.clear();
-  s.outcomes.clear();
   s.deciders.clear();
   s.extras.clear();
 
@@ -839,8 +1101,8 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
   if (roles_slot >= 0 && frame.present(static_cast<uint32_t>(roles_slot))) {
     const rt::SetRef& roles = frame.slot(static_cast<uint32_t>(roles_slot)).set;
     for (uint32_t i = 0; i < roles.size; ++i) {
-      auto it = role_by_name.find(absl::string_view(roles.data[i].s.data, roles.data[i].s.size));
-      if (it != role_by_name.end()) grant(it->second);
+      int role = FindRole(roles.data[i].s.view());
+      if (role >= 0) grant(static_cast<uint32_t>(role));
     }
   }
   for (uint32_t profile : frame.jit_grants()) {
@@ -897,9 +1159,9 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
            ++y) {
         if (s.extras[y].arg == DecideScratch::kExtraHeader) continue;
         const bc::ExtraArg& arg = extra.args[s.extras[y].arg];
-        d->args.emplace_back();
-        d->args.back().key = arg.key;
-        Render(arg.type, s.extras[y].value, &d->args.back().value);
+        ObligationArg& out = d->AddArg();
+        out.key = arg.key;
+        Render(arg.type, s.extras[y].value, &out, &s.order);
         ++obligation.arg_count;
       }
       d->obligations.push_back(obligation);
@@ -935,15 +1197,20 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
         out.where = "separate";
         break;
       case rt::Scratch::Source::kCombine:
-        out.where = "only_one_applicable";
-        out.what = "combine";
+        // The policy or set whose children conflicted (the roots: the bundle).
+        out.where = error.detail == Decider::kPolicyNode
+                        ? std::string_view(program.policies[error.index].name)
+                    : error.detail == Decider::kSetNode
+                        ? std::string_view(program.policy_sets[error.index].name)
+                        : std::string_view("the bundle");
+        out.what = "only_one_applicable";
         break;
     }
     d->errors.push_back(out);
   }
   d->limits_read.assign(s.vm.limits_read.begin(), s.vm.limits_read.end());
-  for (size_t r = 0; r < program.risks.size() && r < s.vm.risk_done.size(); ++r) {
-    if (s.vm.risk_done[r]) d->risks.emplace_back(program.risks[r].name, s.vm.risk_value[r]);
+  for (uint32_t r = 0; r < program.risks.size(); ++r) {
+    if (s.vm.risk_done(r)) d->risks.emplace_back(program.risks[r].name, s.vm.risk_value[r]);
   }
 }
 

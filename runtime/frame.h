@@ -110,6 +110,9 @@ class Frame {
   // Reading, for the VM and the engine.
   bool present(uint32_t slot) const { return present_[slot] != 0; }
   const Value& slot(uint32_t slot) const { return slots_[slot]; }
+  // The same, as arrays of slot_count() entries (the VM's loads).
+  const uint8_t* present_data() const { return present_.data(); }
+  const Value* slot_data() const { return slots_.data(); }
   int32_t action() const { return action_; }
   int32_t resource_type() const { return resource_type_; }
   int64_t now_millis() const { return now_; }

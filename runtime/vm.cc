@@ -12,10 +12,18 @@ using bc::ValueKind;
 
 void Scratch::Begin(const Prepared& prepared, const VmOptions& options) {
   const bc::Program& p = *prepared.program;
-  roles.assign(prepared.role_words, 0);
-  risk_done.assign(p.risks.size(), 0);
-  risk_value.resize(p.risks.size());
-  limit_read.assign(p.limits.size(), 0);
+  if (roles.size() != prepared.role_words) roles.resize(prepared.role_words);
+  for (uint64_t& word : roles) word = 0;
+  if (risk_epoch.size() < p.risks.size()) {
+    risk_epoch.resize(p.risks.size(), epoch);
+    risk_value.resize(p.risks.size());
+  }
+  if (limit_epoch.size() < p.limits.size()) limit_epoch.resize(p.limits.size(), epoch);
+  if (++epoch == 0) {  // wrapped: forget every entry, once in 2^32 decisions
+    std::fill(risk_epoch.begin(), risk_epoch.end(), 0);
+    std::fill(limit_epoch.begin(), limit_epoch.end(), 0);
+    epoch = 1;
+  }
   limits_read.clear();
   errors.clear();
   arena.Reset();
@@ -39,6 +47,8 @@ int CompareIps(const bc::IpNet& a, const bc::IpNet& b) {
   return a.prefix < b.prefix ? -1 : a.prefix > b.prefix;
 }
 
+}  // namespace
+
 // The order of bc::CompareScalars, on run-time values.
 int CompareScalar(ValueKind kind, const Value& a, const Value& b) {
   switch (kind) {
@@ -50,6 +60,8 @@ int CompareScalar(ValueKind kind, const Value& a, const Value& b) {
       return a.i < b.i ? -1 : a.i > b.i;
   }
 }
+
+namespace {
 
 bool SetHas(const SetRef& set, ValueKind kind, const Value& x) {
   if (set.element != kind) return false;
@@ -94,6 +106,10 @@ bool SetsEqual(const SetRef& a, const SetRef& b) {
   return Subset(a, b) && Subset(b, a);
 }
 
+inline bool StringsEqual(const StrRef& a, const StrRef& b) {
+  return a.size == b.size && std::memcmp(a.data, b.data, a.size) == 0;
+}
+
 bool StartsWith(const StrRef& s, const StrRef& p) {
   return p.size <= s.size && std::memcmp(s.data, p.data, p.size) == 0;
 }
@@ -130,13 +146,13 @@ bool IpContains(const bc::IpNet& network, const bc::IpNet& address) {
 // ---------------------------------------------------------------- risk
 
 int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t risk) {
-  if (scratch.risk_done[risk]) return scratch.risk_value[risk];
+  if (scratch.risk_done(risk)) return scratch.risk_value[risk];
   const bc::Risk& r = prepared.program->risks[risk];
   int64_t score = 0;
   for (uint32_t f = 0; f < r.factors.size(); ++f) {
     const bc::RiskFactor& factor = r.factors[f];
     Value holds;
-    EvalError error = Run(prepared, frame, scratch, factor.block, &holds);
+    EvalError error = RunBlock(prepared, frame, scratch, factor.block, &holds);
     bool counts = false;
     if (error != EvalError::kNone) {
       // Fail closed: a positive factor that cannot be evaluated counts.
@@ -150,289 +166,386 @@ int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch
                                 : std::numeric_limits<int64_t>::min();
     }
   }
-  scratch.risk_done[risk] = 1;
+  scratch.risk_epoch[risk] = scratch.epoch;
   scratch.risk_value[risk] = score;
   return score;
 }
 
 // ---------------------------------------------------------------- the loop
 
-EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t block_index,
+// Dispatch: with GCC or clang, "labels as values" (computed goto): every
+// handler ends with its own indirect jump to the next handler, which the
+// CPU's branch predictor learns per opcode pair, and there is no range check
+// (the verifier proved every opcode valid). Elsewhere, the same handlers are
+// the cases of a switch. Either way the program counter is a pointer into
+// the block's code; the verifier proved every jump target inside the block
+// and the last instruction a RET, so it never leaves the block.
+#if defined(__GNUC__) && !defined(WARDEN_VM_SWITCH_DISPATCH)
+#define WARDEN_VM_COMPUTED_GOTO 1
+#else
+#define WARDEN_VM_COMPUTED_GOTO 0
+#endif
+
+#if WARDEN_VM_COMPUTED_GOTO
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wgnu-label-as-value"
+#endif
+#endif
+
+EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t block,
               Value* result) {
-  const bc::Program& program = *prepared.program;
-  const bc::CodeBlock& block = program.blocks[block_index];
-  const bc::Instr* code = program.code.data() + block.begin;
+  const bc::Instr* const code = prepared.entries[block].code;
+  const bc::Instr* ip = code;  // the instruction being executed
   Value r[bc::kMaxRegisters];  // uninitialized: the verifier proved every read follows a write
-  uint32_t pc = 0;
-  for (;;) {
-    const bc::Instr in = code[pc++];
-    switch (in.op) {
-      case Op::kLOAD: {
-        if (frame.present(in.c)) {
-          r[in.a] = frame.slot(in.c);
-        } else if (prepared.default_kind[in.c] == Prepared::kConstantDefault) {
-          r[in.a] = prepared.defaults[in.c];
-        } else if (prepared.default_kind[in.c] == Prepared::kNowDefault) {
-          r[in.a].i = frame.now_millis();
-        } else {
-          return EvalError::kMissingAttribute;
-        }
-        break;
-      }
-      case Op::kHAS:
-        r[in.a].i = frame.present(in.c);
-        break;
-      case Op::kCONST:
-        r[in.a] = prepared.constants[in.c];
-        break;
-      case Op::kBOOL:
-        r[in.a].i = in.b;
-        break;
-      case Op::kMOVE:
-        r[in.a] = r[in.b];
-        break;
-      case Op::kACTION:
-        // An undeclared action equals no declared one but has no place in
-        // their order: ordering it is an error (docs/decisions.md).
-        if (in.b != 0 && frame.action() < 0) return EvalError::kMissingAttribute;
-        r[in.a].i = frame.action();
-        break;
-      case Op::kHASROLE:
-        r[in.a].i = (scratch.roles[in.c / 64] >> (in.c % 64)) & 1;
-        break;
-      case Op::kRISK:
-        r[in.a].i = RiskScore(prepared, frame, scratch, in.c);
-        break;
-      case Op::kLIMEXC:
-      case Op::kLIMREM: {
-        if (!frame.limit_available(in.c)) return EvalError::kUnavailable;
-        if (!scratch.limit_read[in.c]) {
-          scratch.limit_read[in.c] = 1;
-          scratch.limits_read.push_back(in.c);
-        }
-        int64_t count = frame.limit_count(in.c);
-        int64_t allowed = program.limits[in.c].count;
-        if (in.op == Op::kLIMEXC) {
-          r[in.a].i = count >= allowed;
-        } else {
-          r[in.a].i = count >= allowed ? 0 : allowed - count;
-        }
-        break;
-      }
-      case Op::kDATA:
-        r[in.a] = prepared.data[in.c];
-        break;
-
-      case Op::kJMP:
-        pc = in.c;
-        break;
-      case Op::kJMPT:
-        if (r[in.b].i != 0) pc = in.c;
-        break;
-      case Op::kJMPF:
-        if (r[in.b].i == 0) pc = in.c;
-        break;
-      case Op::kRET:
-        *result = r[in.a];
-        return EvalError::kNone;
-
-      case Op::kNOT:
-        r[in.a].i = r[in.b].i == 0;
-        break;
-      case Op::kNEG:
-        if (r[in.b].i == std::numeric_limits<int64_t>::min()) return EvalError::kOverflow;
-        r[in.a].i = -r[in.b].i;
-        break;
-      case Op::kADD:
-        if (__builtin_add_overflow(r[in.b].i, r[in.c].i, &r[in.a].i)) return EvalError::kOverflow;
-        break;
-      case Op::kSUB:
-        if (__builtin_sub_overflow(r[in.b].i, r[in.c].i, &r[in.a].i)) return EvalError::kOverflow;
-        break;
-      case Op::kMUL:
-        if (__builtin_mul_overflow(r[in.b].i, r[in.c].i, &r[in.a].i)) return EvalError::kOverflow;
-        break;
-      case Op::kDIV: {
-        int64_t x = r[in.b].i;
-        int64_t y = r[in.c].i;
-        if (y == 0) return EvalError::kDivisionByZero;
-        if (x == std::numeric_limits<int64_t>::min() && y == -1) return EvalError::kOverflow;
-        r[in.a].i = x / y;
-        break;
-      }
-      case Op::kMOD: {
-        int64_t x = r[in.b].i;
-        int64_t y = r[in.c].i;
-        if (y == 0) return EvalError::kDivisionByZero;
-        r[in.a].i = y == -1 ? 0 : x % y;
-        break;
-      }
-
-      case Op::kEQB:
-      case Op::kEQI:
-        r[in.a].i = r[in.b].i == r[in.c].i;
-        break;
-      case Op::kNEB:
-      case Op::kNEI:
-        r[in.a].i = r[in.b].i != r[in.c].i;
-        break;
-      case Op::kLTI:
-        r[in.a].i = r[in.b].i < r[in.c].i;
-        break;
-      case Op::kLEI:
-        r[in.a].i = r[in.b].i <= r[in.c].i;
-        break;
-      case Op::kEQS:
-        r[in.a].i = ScalarEqual(ValueKind::kString, r[in.b], r[in.c]);
-        break;
-      case Op::kNES:
-        r[in.a].i = !ScalarEqual(ValueKind::kString, r[in.b], r[in.c]);
-        break;
-      case Op::kLTS:
-        r[in.a].i = CompareStrings(r[in.b].s, r[in.c].s) < 0;
-        break;
-      case Op::kLES:
-        r[in.a].i = CompareStrings(r[in.b].s, r[in.c].s) <= 0;
-        break;
-      case Op::kEQP:
-        r[in.a].i = *r[in.b].ip == *r[in.c].ip;
-        break;
-      case Op::kNEP:
-        r[in.a].i = !(*r[in.b].ip == *r[in.c].ip);
-        break;
-      case Op::kEQT:
-        r[in.a].i = SetsEqual(r[in.b].set, r[in.c].set);
-        break;
-      case Op::kNET:
-        r[in.a].i = !SetsEqual(r[in.b].set, r[in.c].set);
-        break;
-
-      case Op::kINB:
-        r[in.a].i = SetHas(r[in.c].set, ValueKind::kBool, r[in.b]);
-        break;
-      case Op::kINI:
-        r[in.a].i = SetHas(r[in.c].set, ValueKind::kInt, r[in.b]);
-        break;
-      case Op::kINS:
-        r[in.a].i = SetHas(r[in.c].set, ValueKind::kString, r[in.b]);
-        break;
-      case Op::kINP: {
-        const SetRef& set = r[in.c].set;
-        bool inside = false;
-        if (set.element == ValueKind::kIp) {
-          for (uint32_t i = 0; i < set.size && !inside; ++i)
-            inside = IpContains(*set.data[i].ip, *r[in.b].ip);
-        }
-        r[in.a].i = inside;
-        break;
-      }
-      case Op::kINNET:
-        r[in.a].i = IpContains(*r[in.c].ip, *r[in.b].ip);
-        break;
-
-      case Op::kMATCH: {
-        const StrRef& s = r[in.b].s;
-        r[in.a].i = RE2::PartialMatch(re2::StringPiece(s.data, s.size), *prepared.regexes[in.c]);
-        break;
-      }
-      case Op::kSTARTS:
-        r[in.a].i = StartsWith(r[in.b].s, r[in.c].s);
-        break;
-      case Op::kENDS:
-        r[in.a].i = EndsWith(r[in.b].s, r[in.c].s);
-        break;
-      case Op::kCONTAINS:
-        r[in.a].i = Contains(r[in.b].s, r[in.c].s);
-        break;
-      case Op::kLOWER:
-      case Op::kUPPER: {
-        StrRef s = r[in.b].s;
-        char* out = static_cast<char*>(scratch.arena.Allocate(s.size, 1));
-        if (out == nullptr) return EvalError::kLimitExceeded;
-        bool lower = in.op == Op::kLOWER;
-        for (uint32_t i = 0; i < s.size; ++i) {
-          char c = s.data[i];
-          if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-          if (!lower && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-          out[i] = c;
-        }
-        r[in.a].s = StrRef{out, s.size};
-        break;
-      }
-      case Op::kSTRLEN:
-        r[in.a].i = r[in.b].s.size;
-        break;
-
-      case Op::kSETLEN:
-        r[in.a].i = r[in.b].set.size;
-        break;
-      case Op::kSETANY:
-        r[in.a].i = Intersects(r[in.b].set, r[in.c].set);
-        break;
-      case Op::kSETALL:
-        r[in.a].i = Subset(r[in.c].set, r[in.b].set);
-        break;
-      case Op::kSETNEW: {
-        auto* items =
-            static_cast<Value*>(scratch.arena.Allocate(in.c * sizeof(Value), alignof(Value)));
-        if (items == nullptr) return EvalError::kLimitExceeded;
-        r[in.a].set =
-            SetRef{items, 0, static_cast<ValueKind>(in.b), false, static_cast<uint16_t>(in.c)};
-        break;
-      }
-      case Op::kSETADD: {
-        SetRef& set = r[in.a].set;
-        if (set.size >= set.capacity) return EvalError::kLimitExceeded;
-        const_cast<Value*>(set.data)[set.size++] = r[in.b];  // arena memory this block allocated
-        break;
-      }
-
-      case Op::kHOUR:
-      case Op::kMINUTE:
-      case Op::kWEEKDAY:
-      case Op::kDATE: {
-        absl::CivilSecond civil =
-            absl::ToCivilSecond(absl::FromUnixMillis(r[in.b].i), prepared.zones[in.c]);
-        if (in.op == Op::kHOUR) {
-          r[in.a].i = civil.hour();
-        } else if (in.op == Op::kMINUTE) {
-          r[in.a].i = civil.minute();
-        } else if (in.op == Op::kWEEKDAY) {
-          r[in.a].i = static_cast<int64_t>(absl::GetWeekday(absl::CivilDay(civil)));  // monday = 0
-        } else {
-          char* out = static_cast<char*>(scratch.arena.Allocate(32, 1));
-          if (out == nullptr) return EvalError::kLimitExceeded;
-          int n = std::snprintf(out, 32, "%04lld-%02d-%02d", static_cast<long long>(civil.year()),
-                                civil.month(), civil.day());
-          r[in.a].s = StrRef{out, static_cast<uint32_t>(n > 0 ? std::min(n, 31) : 0)};
-        }
-        break;
-      }
-
-      case Op::kFORINIT:
-        r[in.a].iter = 0;
-        break;
-      case Op::kFORNEXT:
-        if (r[in.a].iter >= r[in.b].set.size) {
-          pc = in.c;
-        } else {
-          ++r[in.a].iter;
-        }
-        break;
-      case Op::kELEM: {
-        const SetRef& set = r[in.b].set;
-        uint64_t index = r[in.c].iter;
-        if (index == 0 || index > set.size) return EvalError::kLimitExceeded;
-        r[in.a] = set.data[index - 1];
-        break;
-      }
-      case Op::kLOOP:
-        if (scratch.loop_budget == 0) return EvalError::kLimitExceeded;
-        --scratch.loop_budget;
-        pc = in.c;
-        break;
-    }
+  const uint8_t* const present = frame.present_data();
+  const Value* const slots = frame.slot_data();
+#if WARDEN_VM_COMPUTED_GOTO
+  static const void* const kHandlers[] = {
+#define WARDEN_VM_LABEL(name, a, b, c, mode, meaning) &&op_##name,
+      WARDEN_OPCODES(WARDEN_VM_LABEL)
+#undef WARDEN_VM_LABEL
+  };
+  static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == bc::kOpCount);
+#define VM_CASE(name) op_##name:
+#define VM_JUMP(target)                            \
+  do {                                             \
+    ip = code + (target);                          \
+    goto* kHandlers[static_cast<uint8_t>(ip->op)]; \
+  } while (0)
+#define VM_NEXT()                                  \
+  do {                                             \
+    ++ip;                                          \
+    goto* kHandlers[static_cast<uint8_t>(ip->op)]; \
+  } while (0)
+  VM_JUMP(0);
+#else
+#define VM_CASE(name) case Op::k##name:
+#define VM_JUMP(target)   \
+  {                       \
+    ip = code + (target); \
+    continue;             \
   }
+#define VM_NEXT() \
+  {               \
+    ++ip;         \
+    continue;     \
+  }
+  for (;;) {
+    switch (ip->op) {
+#endif
+  VM_CASE(LOAD) {
+    if (present[ip->c]) [[likely]] {
+      r[ip->a] = slots[ip->c];
+    } else if (prepared.default_kind[ip->c] == Prepared::kConstantDefault) {
+      r[ip->a] = prepared.defaults[ip->c];
+    } else if (prepared.default_kind[ip->c] == Prepared::kNowDefault) {
+      r[ip->a].i = frame.now_millis();
+    } else {
+      return EvalError::kMissingAttribute;
+    }
+    VM_NEXT();
+  }
+  VM_CASE(HAS) {
+    r[ip->a].i = present[ip->c];
+    VM_NEXT();
+  }
+  VM_CASE(CONST) {
+    r[ip->a] = prepared.constants[ip->c];
+    VM_NEXT();
+  }
+  VM_CASE(BOOL) {
+    r[ip->a].i = ip->b;
+    VM_NEXT();
+  }
+  VM_CASE(MOVE) {
+    r[ip->a] = r[ip->b];
+    VM_NEXT();
+  }
+  VM_CASE(ACTION) {
+    // An undeclared action equals no declared one but has no place in
+    // their order: ordering it is an error (docs/decisions.md).
+    if (ip->b != 0 && frame.action() < 0) return EvalError::kMissingAttribute;
+    r[ip->a].i = frame.action();
+    VM_NEXT();
+  }
+  VM_CASE(HASROLE) {
+    r[ip->a].i = (scratch.roles[ip->c / 64] >> (ip->c % 64)) & 1;
+    VM_NEXT();
+  }
+  VM_CASE(RISK) {
+    r[ip->a].i = RiskScore(prepared, frame, scratch, ip->c);
+    VM_NEXT();
+  }
+  VM_CASE(LIMEXC)
+  VM_CASE(LIMREM) {
+    if (!frame.limit_available(ip->c)) return EvalError::kUnavailable;
+    if (scratch.limit_epoch[ip->c] != scratch.epoch) {
+      scratch.limit_epoch[ip->c] = scratch.epoch;
+      scratch.limits_read.push_back(ip->c);
+    }
+    int64_t count = frame.limit_count(ip->c);
+    int64_t allowed = prepared.program->limits[ip->c].count;
+    if (ip->op == Op::kLIMEXC) {
+      r[ip->a].i = count >= allowed;
+    } else {
+      r[ip->a].i = count >= allowed ? 0 : allowed - count;
+    }
+    VM_NEXT();
+  }
+  VM_CASE(DATA) {
+    r[ip->a] = prepared.data[ip->c];
+    VM_NEXT();
+  }
+
+  VM_CASE(JMP) { VM_JUMP(ip->c); }
+  VM_CASE(JMPT) {
+    if (r[ip->b].i != 0) VM_JUMP(ip->c);
+    VM_NEXT();
+  }
+  VM_CASE(JMPF) {
+    if (r[ip->b].i == 0) VM_JUMP(ip->c);
+    VM_NEXT();
+  }
+  VM_CASE(RET) {
+    *result = r[ip->a];
+    return EvalError::kNone;
+  }
+
+  VM_CASE(NOT) {
+    r[ip->a].i = r[ip->b].i == 0;
+    VM_NEXT();
+  }
+  VM_CASE(NEG) {
+    if (r[ip->b].i == std::numeric_limits<int64_t>::min()) return EvalError::kOverflow;
+    r[ip->a].i = -r[ip->b].i;
+    VM_NEXT();
+  }
+  VM_CASE(ADD) {
+    if (__builtin_add_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    VM_NEXT();
+  }
+  VM_CASE(SUB) {
+    if (__builtin_sub_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    VM_NEXT();
+  }
+  VM_CASE(MUL) {
+    if (__builtin_mul_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    VM_NEXT();
+  }
+  VM_CASE(DIV) {
+    int64_t x = r[ip->b].i;
+    int64_t y = r[ip->c].i;
+    if (y == 0) return EvalError::kDivisionByZero;
+    if (x == std::numeric_limits<int64_t>::min() && y == -1) return EvalError::kOverflow;
+    r[ip->a].i = x / y;
+    VM_NEXT();
+  }
+  VM_CASE(MOD) {
+    int64_t x = r[ip->b].i;
+    int64_t y = r[ip->c].i;
+    if (y == 0) return EvalError::kDivisionByZero;
+    r[ip->a].i = y == -1 ? 0 : x % y;
+    VM_NEXT();
+  }
+
+  VM_CASE(EQB)
+  VM_CASE(EQI) {
+    r[ip->a].i = r[ip->b].i == r[ip->c].i;
+    VM_NEXT();
+  }
+  VM_CASE(NEB)
+  VM_CASE(NEI) {
+    r[ip->a].i = r[ip->b].i != r[ip->c].i;
+    VM_NEXT();
+  }
+  VM_CASE(LTI) {
+    r[ip->a].i = r[ip->b].i < r[ip->c].i;
+    VM_NEXT();
+  }
+  VM_CASE(LEI) {
+    r[ip->a].i = r[ip->b].i <= r[ip->c].i;
+    VM_NEXT();
+  }
+  VM_CASE(EQS) {
+    r[ip->a].i = StringsEqual(r[ip->b].s, r[ip->c].s);
+    VM_NEXT();
+  }
+  VM_CASE(NES) {
+    r[ip->a].i = !StringsEqual(r[ip->b].s, r[ip->c].s);
+    VM_NEXT();
+  }
+  VM_CASE(LTS) {
+    r[ip->a].i = CompareStrings(r[ip->b].s, r[ip->c].s) < 0;
+    VM_NEXT();
+  }
+  VM_CASE(LES) {
+    r[ip->a].i = CompareStrings(r[ip->b].s, r[ip->c].s) <= 0;
+    VM_NEXT();
+  }
+  VM_CASE(EQP) {
+    r[ip->a].i = *r[ip->b].ip == *r[ip->c].ip;
+    VM_NEXT();
+  }
+  VM_CASE(NEP) {
+    r[ip->a].i = !(*r[ip->b].ip == *r[ip->c].ip);
+    VM_NEXT();
+  }
+  VM_CASE(EQT) {
+    r[ip->a].i = SetsEqual(r[ip->b].set, r[ip->c].set);
+    VM_NEXT();
+  }
+  VM_CASE(NET) {
+    r[ip->a].i = !SetsEqual(r[ip->b].set, r[ip->c].set);
+    VM_NEXT();
+  }
+
+  VM_CASE(INB) {
+    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kBool, r[ip->b]);
+    VM_NEXT();
+  }
+  VM_CASE(INI) {
+    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kInt, r[ip->b]);
+    VM_NEXT();
+  }
+  VM_CASE(INS) {
+    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kString, r[ip->b]);
+    VM_NEXT();
+  }
+  VM_CASE(INP) {
+    const SetRef& set = r[ip->c].set;
+    bool inside = false;
+    if (set.element == ValueKind::kIp) {
+      for (uint32_t i = 0; i < set.size && !inside; ++i)
+        inside = IpContains(*set.data[i].ip, *r[ip->b].ip);
+    }
+    r[ip->a].i = inside;
+    VM_NEXT();
+  }
+  VM_CASE(INNET) {
+    r[ip->a].i = IpContains(*r[ip->c].ip, *r[ip->b].ip);
+    VM_NEXT();
+  }
+
+  VM_CASE(MATCH) {
+    const StrRef& s = r[ip->b].s;
+    r[ip->a].i = RE2::PartialMatch(re2::StringPiece(s.data, s.size), *prepared.regexes[ip->c]);
+    VM_NEXT();
+  }
+  VM_CASE(STARTS) {
+    r[ip->a].i = StartsWith(r[ip->b].s, r[ip->c].s);
+    VM_NEXT();
+  }
+  VM_CASE(ENDS) {
+    r[ip->a].i = EndsWith(r[ip->b].s, r[ip->c].s);
+    VM_NEXT();
+  }
+  VM_CASE(CONTAINS) {
+    r[ip->a].i = Contains(r[ip->b].s, r[ip->c].s);
+    VM_NEXT();
+  }
+  VM_CASE(LOWER)
+  VM_CASE(UPPER) {
+    StrRef s = r[ip->b].s;
+    char* out = static_cast<char*>(scratch.arena.Allocate(s.size, 1));
+    if (out == nullptr) return EvalError::kLimitExceeded;
+    bool lower = ip->op == Op::kLOWER;
+    for (uint32_t i = 0; i < s.size; ++i) {
+      char c = s.data[i];
+      if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (!lower && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      out[i] = c;
+    }
+    r[ip->a].s = StrRef{out, s.size};
+    VM_NEXT();
+  }
+  VM_CASE(STRLEN) {
+    r[ip->a].i = r[ip->b].s.size;
+    VM_NEXT();
+  }
+
+  VM_CASE(SETLEN) {
+    r[ip->a].i = r[ip->b].set.size;
+    VM_NEXT();
+  }
+  VM_CASE(SETANY) {
+    r[ip->a].i = Intersects(r[ip->b].set, r[ip->c].set);
+    VM_NEXT();
+  }
+  VM_CASE(SETALL) {
+    r[ip->a].i = Subset(r[ip->c].set, r[ip->b].set);
+    VM_NEXT();
+  }
+  VM_CASE(SETNEW) {
+    auto* items =
+        static_cast<Value*>(scratch.arena.Allocate(ip->c * sizeof(Value), alignof(Value)));
+    if (items == nullptr) return EvalError::kLimitExceeded;
+    r[ip->a].set =
+        SetRef{items, 0, static_cast<ValueKind>(ip->b), false, static_cast<uint16_t>(ip->c)};
+    VM_NEXT();
+  }
+  VM_CASE(SETADD) {
+    SetRef& set = r[ip->a].set;
+    if (set.size >= set.capacity) return EvalError::kLimitExceeded;
+    const_cast<Value*>(set.data)[set.size++] = r[ip->b];  // arena memory this block allocated
+    VM_NEXT();
+  }
+
+  VM_CASE(HOUR)
+  VM_CASE(MINUTE)
+  VM_CASE(WEEKDAY)
+  VM_CASE(DATE) {
+    absl::CivilSecond civil =
+        absl::ToCivilSecond(absl::FromUnixMillis(r[ip->b].i), prepared.zones[ip->c]);
+    if (ip->op == Op::kHOUR) {
+      r[ip->a].i = civil.hour();
+    } else if (ip->op == Op::kMINUTE) {
+      r[ip->a].i = civil.minute();
+    } else if (ip->op == Op::kWEEKDAY) {
+      r[ip->a].i = static_cast<int64_t>(absl::GetWeekday(absl::CivilDay(civil)));  // monday = 0
+    } else {
+      char* out = static_cast<char*>(scratch.arena.Allocate(32, 1));
+      if (out == nullptr) return EvalError::kLimitExceeded;
+      int n = std::snprintf(out, 32, "%04lld-%02d-%02d", static_cast<long long>(civil.year()),
+                            civil.month(), civil.day());
+      r[ip->a].s = StrRef{out, static_cast<uint32_t>(n > 0 ? std::min(n, 31) : 0)};
+    }
+    VM_NEXT();
+  }
+
+  VM_CASE(FORINIT) {
+    r[ip->a].iter = 0;
+    VM_NEXT();
+  }
+  VM_CASE(FORNEXT) {
+    if (r[ip->a].iter >= r[ip->b].set.size) VM_JUMP(ip->c);
+    ++r[ip->a].iter;
+    VM_NEXT();
+  }
+  VM_CASE(ELEM) {
+    const SetRef& set = r[ip->b].set;
+    uint64_t index = r[ip->c].iter;
+    if (index == 0 || index > set.size) return EvalError::kLimitExceeded;
+    r[ip->a] = set.data[index - 1];
+    VM_NEXT();
+  }
+  VM_CASE(LOOP) {
+    if (scratch.loop_budget == 0) return EvalError::kLimitExceeded;
+    --scratch.loop_budget;
+    VM_JUMP(ip->c);
+  }
+#if !WARDEN_VM_COMPUTED_GOTO
 }
+}
+#endif
+#undef VM_CASE
+#undef VM_JUMP
+#undef VM_NEXT
+}
+
+#if WARDEN_VM_COMPUTED_GOTO
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace warden::rt

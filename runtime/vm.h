@@ -1,11 +1,11 @@
 // The bytecode VM: runs one verified code block against a request frame.
 //
-// A readable `switch` over the opcodes of compiler/bytecode/opcodes.h.
-// Registers live on the C++ stack (at most 256 values of 16 bytes); the
-// verifier guarantees every operand is in range, of the right kind, and
-// written before it is read, so the loop checks nothing but the values
-// themselves. Any instruction that can fail (an absent required attribute,
-// overflow, division by zero, an unavailable limit counter, an exhausted
+// One handler per opcode of compiler/bytecode/opcodes.h, dispatched by
+// computed goto under GCC and clang (a `switch` elsewhere, or with
+// -DWARDEN_VM_SWITCH_DISPATCH). Registers live on the C++ stack (at most 256 values of 16 bytes);
+// the verifier guarantees every operand is in range, of the right kind, and written before it is
+// read, so the loop checks nothing but the values themselves. Any instruction that can fail (an
+// absent required attribute, overflow, division by zero, an unavailable limit counter, an exhausted
 // budget) returns its EvalError at once: the block has no value, and the
 // engine applies the fail-closed rule to the rule that owned it.
 #ifndef WARDEN_RUNTIME_VM_H_
@@ -34,6 +34,14 @@ struct VmOptions {
 // read (shared by every thread deciding on one engine).
 struct Prepared {
   const bc::Program* program = nullptr;
+  // Per code block: where its code starts, and whether it is one of the
+  // trivial shapes RunBlock answers without entering the loop.
+  struct Entry {
+    const bc::Instr* code = nullptr;
+    enum : uint8_t { kGeneral, kLoadSlot } shape = kGeneral;
+    uint32_t operand = 0;  // kLoadSlot: the slot (the block is LOAD r, @slot; RET r)
+  };
+  std::vector<Entry> entries;
   std::vector<Value> constants;  // strings view program->constants; sets view members
   std::vector<Value> members;    // members of constant sets
   std::vector<std::unique_ptr<RE2>> regexes;
@@ -59,9 +67,12 @@ struct Scratch {
     uint32_t detail;  // kObligation: extra index; kRisk: factor index
   };
   std::vector<uint64_t> roles;  // effective roles (bitset)
-  std::vector<uint8_t> risk_done;
+  // Risk scores and limits already read in this decision: an entry equal to
+  // `epoch` (which Begin advances) is of this decision, so nothing is cleared.
+  uint32_t epoch = 0;
+  std::vector<uint32_t> risk_epoch;
   std::vector<int64_t> risk_value;
-  std::vector<uint8_t> limit_read;
+  std::vector<uint32_t> limit_epoch;
   std::vector<uint32_t> limits_read;
   std::vector<Error> errors;
   Arena arena;
@@ -69,17 +80,32 @@ struct Scratch {
 
   // Prepares for a decision on `prepared` (sizes tables; keeps capacity).
   void Begin(const Prepared& prepared, const VmOptions& options);
+  bool risk_done(uint32_t risk) const { return risk_epoch[risk] == epoch; }
 };
 
 // Runs block `block`; on success stores its result in *result.
 EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t block,
               Value* result);
 
+// Run, with a shortcut for blocks that only read one present slot (obligation
+// values, bare boolean conditions and risk factors): no call, no registers.
+inline EvalError RunBlock(const Prepared& prepared, const Frame& frame, Scratch& scratch,
+                          uint32_t block, Value* result) {
+  const Prepared::Entry& entry = prepared.entries[block];
+  if (entry.shape == Prepared::Entry::kLoadSlot && frame.present(entry.operand)) {
+    *result = frame.slot(entry.operand);
+    return EvalError::kNone;
+  }
+  return Run(prepared, frame, scratch, block, result);
+}
+
 // Risk score `risk`, computed at most once per decision (Scratch caches it).
 int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch, uint32_t risk);
 
 // Value helpers shared with the engine.
 bool ScalarEqual(bc::ValueKind kind, const Value& a, const Value& b);
+// The order of bc::CompareScalars (the order of constant sets): <0, 0, >0.
+int CompareScalar(bc::ValueKind kind, const Value& a, const Value& b);
 bool IpContains(const bc::IpNet& network, const bc::IpNet& address);
 
 }  // namespace warden::rt

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "compiler/bytecode/disasm.h"
 #include "compiler/driver.h"
@@ -73,6 +74,37 @@ TEST_CASE("codegen listings") {
     INFO(normalized);
     CHECK(normalized == c.listing);
   }
+}
+
+TEST_CASE(
+    "jumps are threaded: a chain of `and`s exits at once, an `or` after an `and` skips its test") {
+  auto compilation = CompileSources({{"t.warden", std::string(kSchema) + R"(policy p on doc {
+  rule a: permit read if subject has role reader and subject.level < 2 and subject.level > 0
+  rule b: permit read if subject has role reader and subject.level < 2 or resource.owner == "x"
+})"}});
+  REQUIRE(compilation->program != nullptr);
+  auto program = GenerateBytecode(*compilation->program, compilation->sources);
+  REQUIRE(program.ok());
+  auto code = [&](int rule) {
+    const bc::CodeBlock& block = program->blocks[program->rules[rule].condition];
+    return std::vector<bc::Instr>(program->code.begin() + block.begin,
+                                  program->code.begin() + block.begin + block.size);
+  };
+  // a: every JMPF lands on the RET, none on another jump.
+  std::vector<bc::Instr> a = code(0);
+  int jumps = 0;
+  for (const bc::Instr& in : a) {
+    if (in.op != bc::Op::kJMPF) continue;
+    ++jumps;
+    CHECK(in.c == a.size() - 1);
+  }
+  CHECK(jumps == 2);
+  // b: the `and`'s JMPF, taken when r0 is false, skips the `or`'s JMPT on r0.
+  std::vector<bc::Instr> b = code(1);
+  REQUIRE(b[1].op == bc::Op::kJMPF);
+  CHECK(b[b[1].c - 1].op == bc::Op::kJMPT);
+  CHECK(b[b[1].c].op != bc::Op::kJMPT);
+  CHECK(b[b[1].c].op != bc::Op::kJMPF);
 }
 
 TEST_CASE("constants are deduplicated; registers are typed and reused") {

@@ -139,9 +139,56 @@ TEST_CASE("payments: permit, with the deciding rule, file:line and obligation") 
   REQUIRE(d.obligations[0].arg_count == 2);
   CHECK(d.args[0].key == "payment");
   CHECK(d.args[0].value == "p-1");
+  CHECK(d.args[0].json == "\"p-1\"");
   CHECK(d.args[1].value == "800");
+  CHECK(d.args[1].json == "800.0");
   CHECK(d.errors.empty());
   CHECK(d.bundle_hash.size() == 64);
+}
+
+TEST_CASE("a reused decision renders obligation values afresh") {
+  auto engine = Load("examples/payments", PaymentsData());
+  Request r = Payment(*engine, "anna", {"payment_approver"}, "approve");
+  const std::string long_id = "payment-0123456789-abcdefghij \"quoted\"";
+  r.Str("resource.id", long_id).Int("resource.payment.amount", 12345);  // 1.2345
+  Decision d;
+  engine->Decide(r.frame(), &d);
+  REQUIRE(d.args.size() == 2);
+  CHECK(d.args[0].value == long_id);
+  CHECK(d.args[0].json == "\"payment-0123456789-abcdefghij \\\"quoted\\\"\"");
+  CHECK(d.args[1].value == "1.2345");
+  CHECK(d.args[1].json == "1.2345");
+  // A decision without obligations, then one with other values: nothing stale.
+  Request other = Payment(*engine, "vera", {"payment_viewer"}, "read");
+  engine->Decide(other.frame(), &d);
+  CHECK(d.args.empty());
+  r.Str("resource.id", "p-2").Int("resource.payment.amount", -5000);  // -0.5
+  engine->Decide(r.frame(), &d);
+  REQUIRE(d.args.size() == 2);
+  CHECK(d.args[0].value == "p-2");
+  CHECK(d.args[0].json == "\"p-2\"");
+  CHECK(d.args[1].value == "-0.5");
+  CHECK(d.args[1].json == "-0.5");
+}
+
+TEST_CASE("an only_one_applicable conflict names its policy") {
+  auto engine = Load("tests/conformance/combining.warden");
+  Request r(*engine);
+  r.Str("subject.id", "u").Action("act").Resource("ooa_box", "b");
+  r.Bool("resource.ooa_box.p", true)
+      .Bool("resource.ooa_box.d", true)
+      .Bool("resource.ooa_box.s", false)
+      .Bool("resource.ooa_box.r", false);
+  Decision d = r.Decide();
+  CHECK(d.outcome == rt::Outcome::kDeny);
+  CHECK(d.rules.empty());
+  bool named = false;
+  for (const DecisionError& error : d.errors) {
+    if (error.code != rt::EvalError::kOnlyOneApplicable) continue;
+    named = error.where.find("ooa") != std::string_view::npos;
+    CHECK(error.what == "only_one_applicable");
+  }
+  CHECK(named);
 }
 
 TEST_CASE("payments: read in own department, not_applicable elsewhere") {

@@ -1,6 +1,7 @@
 #include "compiler/reference/request.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <set>
 #include <utility>
@@ -169,6 +170,39 @@ std::string FormatValue(const EvalValue& value) {
     }
   }
   return "?";
+}
+
+nlohmann::json ValueJson(const EvalValue& value) {
+  switch (value.kind) {
+    case EvalValue::Kind::kBool:
+      return value.b;
+    case EvalValue::Kind::kInt:
+      return value.i;
+    case EvalValue::Kind::kDecimal:
+      // The double nearest the exact decimal (converting the scaled int to a
+      // double first would round twice beyond 2^53).
+      return std::strtod(internal::FormatDecimal(value.i).c_str(), nullptr);
+    case EvalValue::Kind::kString:
+      return value.s;
+    case EvalValue::Kind::kDuration:   // "15m"
+    case EvalValue::Kind::kTimestamp:  // RFC 3339, UTC
+    case EvalValue::Kind::kIp:
+      return FormatValue(value);
+    case EvalValue::Kind::kEnum:
+      return value.s;
+    case EvalValue::Kind::kSet: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const EvalValue& element : value.elements) out.push_back(ValueJson(element));
+      return out;
+    }
+    case EvalValue::Kind::kRecord: {
+      nlohmann::json out = nlohmann::json::object();
+      for (size_t k = 0; k < value.elements.size(); ++k)
+        out[value.names[k]] = ValueJson(value.elements[k]);
+      return out;
+    }
+  }
+  return nullptr;
 }
 
 EvalValue FromConstant(const Value& value) {

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "compiler/ast.h"
 #include "compiler/checked.h"
 #include "compiler/source.h"
@@ -74,6 +76,12 @@ bool operator==(const EvalValue& a, const EvalValue& b);
 
 // The value as policy text would show it: "10.5", "\"ops\"", "15m", ["a", "b"].
 std::string FormatValue(const EvalValue& value);
+
+// The value as decisions print it in JSON: numbers for int and decimal,
+// true/false, strings for strings, enum members, durations ("15m"),
+// timestamps (RFC 3339, UTC) and IPs, arrays for sets, objects for records.
+// The VM writes the same (warden::ObligationArg::json).
+nlohmann::json ValueJson(const EvalValue& value);
 
 // A compile-time constant as a run-time value.
 EvalValue FromConstant(const Value& value);

@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -226,6 +229,17 @@ std::string DescribeVmDecision(const Decision& decision) {
   return text;
 }
 
+namespace {
+
+// {key: value, …} of JSON texts, in key order.
+std::string ValuesText(const std::map<std::string, std::string>& values) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : values) parts.push_back(absl::StrCat(key, ": ", value));
+  return absl::StrCat("{", absl::StrJoin(parts, ", "), "}");
+}
+
+}  // namespace
+
 std::string CompareDecisions(const Decision& vm, const ReferenceDecision& reference) {
   std::vector<std::string> differences;
   std::string vm_challenge(vm.challenge);
@@ -239,23 +253,30 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
   std::vector<std::string> vm_errors = ErrorCodes(vm);
   std::vector<std::string> reference_errors = ErrorCodes(reference);
   bool same_rules = vm_rules == reference_rules;
-  // Obligations and advice by (kind, name, rule, number of values): the
-  // caller must carry out every obligation, so losing one is a difference.
+  // Obligations and advice by (kind, name, rule, values as JSON): the caller
+  // must carry out every obligation as given, so losing one, or a value that
+  // differs, is a difference.
   std::multiset<std::string> vm_extras;
   for (const Obligation& extra : vm.obligations) {
+    std::map<std::string, std::string> values;
+    for (uint32_t a = extra.first_arg; a < extra.first_arg + extra.arg_count && a < vm.args.size();
+         ++a) {
+      values[std::string(vm.args[a].key)] =
+          nlohmann::json::parse(vm.args[a].json, nullptr, /*allow_exceptions=*/false).dump();
+    }
     vm_extras.insert(absl::StrCat(extra.is_obligation ? "obligation " : "advice ",
-                                  std::string(extra.name), " of ", std::string(extra.rule), " (",
-                                  extra.arg_count, " values)"));
+                                  std::string(extra.name), " of ", std::string(extra.rule), " ",
+                                  ValuesText(values)));
   }
   std::multiset<std::string> reference_extras;
-  for (const DecisionExtra& extra : reference.obligations) {
-    reference_extras.insert(absl::StrCat("obligation ", extra.name, " of ", extra.rule, " (",
-                                         extra.values.size(), " values)"));
-  }
-  for (const DecisionExtra& extra : reference.advice) {
-    reference_extras.insert(absl::StrCat("advice ", extra.name, " of ", extra.rule, " (",
-                                         extra.values.size(), " values)"));
-  }
+  auto add_reference = [&](const char* kind, const DecisionExtra& extra) {
+    std::map<std::string, std::string> values;
+    for (const auto& [key, value] : extra.values) values[key] = ValueJson(value).dump();
+    reference_extras.insert(
+        absl::StrCat(kind, extra.name, " of ", extra.rule, " ", ValuesText(values)));
+  };
+  for (const DecisionExtra& extra : reference.obligations) add_reference("obligation ", extra);
+  for (const DecisionExtra& extra : reference.advice) add_reference("advice ", extra);
   bool same_extras = vm_extras == reference_extras;
   if (same_outcome && same_rules && same_extras && vm_errors == reference_errors) return "";
   differences.push_back(absl::StrCat("vm says ", DescribeVmDecision(vm), ", reference says ",

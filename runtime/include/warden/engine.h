@@ -77,6 +77,12 @@ struct DecisionError {
 struct ObligationArg {
   std::string_view key;
   std::string value;  // rendered: 42, 10.5, "text", 10.0.0.0/8, [a, b]
+  // The value as JSON, to copy verbatim into a JSON document: numbers for
+  // int and decimal (decimals always with a fraction: 800.0, 10.5), true or
+  // false, strings quoted and escaped, durations ("1h30m"), timestamps
+  // (RFC 3339, UTC: "2026-03-02T10:00:00Z"), IP addresses and networks, and
+  // enum members as strings, sets as arrays ([1,2], ["a","b"]).
+  std::string json;
 };
 
 struct Obligation {
@@ -100,6 +106,13 @@ struct Decision {
   std::vector<std::pair<std::string_view, int64_t>> risks;
   std::string_view bundle_hash;  // SHA-256 of the bundle content (hex)
   void Clear();
+  // Appends an empty argument to `args`, reusing the string memory of the
+  // arguments Clear() removed (no allocation once the decision is warm).
+  ObligationArg& AddArg() { return spare_args_.empty() ? args.emplace_back() : AddSpareArg(); }
+
+ private:
+  ObligationArg& AddSpareArg();
+  std::vector<ObligationArg> spare_args_;
 };
 
 class JsonSession;
