@@ -1,7 +1,6 @@
 // `warden audit verify`, run as the real binary (WARDEN_BINARY) on logs that
 // the library writes into a fresh temporary directory.
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,82 +16,17 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "runtime/audit/audit_log.h"
-
-extern char** environ;
+#include "tests/test_support.h"
 
 namespace warden::audit {
 namespace {
 
 using nlohmann::json;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A directory of its own under $TMPDIR (or /tmp), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/warden_audit_cli_test.XXXXXX";
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs warden with `args`; stdout and stderr are captured through files.
-Result Run(const std::vector<std::string>& args) {
-  TempDir capture;
-  std::string out_path = capture.path() + "/stdout";
-  std::string err_path = capture.path() + "/stderr";
-  std::vector<std::string> storage{WARDEN_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = -1;
-  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
-}
+using testing::ReadFile;
+using testing::Run;
+using testing::RunResult;
+using testing::TempDir;
 
 // Writes `n` decisions to the log at `path`.
 void WriteLog(const std::string& path, int n, uint64_t max_file_bytes = uint64_t{64} << 20) {
@@ -115,7 +49,7 @@ void WriteLog(const std::string& path, int n, uint64_t max_file_bytes = uint64_t
 }
 
 std::string LastHash(const std::string& path) {
-  std::string text = ReadAll(path);
+  std::string text = ReadFile(path);
   return text.substr(text.size() - 67, 64);  // before `"}\n`
 }
 
@@ -123,7 +57,7 @@ TEST_CASE("an intact log: exit 0 and a closing line with the last hash") {
   TempDir dir;
   std::string log = dir.path() + "/audit.log";
   WriteLog(log, 20);
-  Result result = Run({"audit", "verify", log});
+  RunResult result = Run({"audit", "verify", log});
   CHECK(result.exit_code == 0);
   CHECK(result.out == absl::StrCat("audit: 20 lines in 1 file, chain intact (last seq 19, hash ",
                                    LastHash(log), ")\n"));
@@ -134,7 +68,7 @@ TEST_CASE("a tampered log: one line per problem, exit 1") {
   TempDir dir;
   std::string log = dir.path() + "/audit.log";
   WriteLog(log, 20);
-  std::string text = ReadAll(log);
+  std::string text = ReadFile(log);
   // Line 5 (seq 4) says deny now.
   size_t line5 = 0;
   for (int i = 0; i < 4; ++i) line5 = text.find('\n', line5) + 1;
@@ -142,14 +76,14 @@ TEST_CASE("a tampered log: one line per problem, exit 1") {
   text.replace(at, 8, "\"deny\"");
   std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
 
-  Result result = Run({"audit", "verify", log});
+  RunResult result = Run({"audit", "verify", log});
   CHECK(result.exit_code == 1);
   CHECK(result.out == absl::StrCat(log,
                                    ":5: edited: the line does not match its hash: it was changed "
                                    "after it was written\n"
                                    "audit: 20 lines in 1 file, 1 problem\n"));
 
-  Result as_json = Run({"audit", "verify", "--format", "json", log});
+  RunResult as_json = Run({"audit", "verify", "--format", "json", log});
   CHECK(as_json.exit_code == 1);
   json report = json::parse(as_json.out);
   CHECK(report["intact"] == false);
@@ -164,7 +98,7 @@ TEST_CASE("the active log brings in its rotated files; a missing one is reported
   TempDir dir;
   std::string log = dir.path() + "/audit.log";
   WriteLog(log, 30, 2000);
-  Result intact = Run({"audit", "verify", "--format", "json", log});
+  RunResult intact = Run({"audit", "verify", "--format", "json", log});
   CHECK(intact.exit_code == 0);
   json report = json::parse(intact.out);
   CHECK(report["intact"] == true);
@@ -174,7 +108,7 @@ TEST_CASE("the active log brings in its rotated files; a missing one is reported
   CHECK(report["files"].back() == log);
 
   std::filesystem::remove(log + ".000002");
-  Result gap = Run({"audit", "verify", log});
+  RunResult gap = Run({"audit", "verify", log});
   CHECK(gap.exit_code == 1);
   CHECK(gap.out.find(absl::StrCat(log, ".000003:1: removed: ")) != std::string::npos);
   CHECK(gap.out.find(", 1 problem\n") != std::string::npos);
@@ -182,14 +116,14 @@ TEST_CASE("the active log brings in its rotated files; a missing one is reported
 
 TEST_CASE("usage and I/O errors exit 2") {
   TempDir dir;
-  Result missing = Run({"audit", "verify", dir.path() + "/nope.log"});
+  RunResult missing = Run({"audit", "verify", dir.path() + "/nope.log"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.out.empty());
   CHECK(missing.err.find("warden: cannot open") != std::string::npos);
   CHECK(Run({"audit", "verify"}).exit_code == 2);
   CHECK(Run({"audit"}).exit_code == 2);
   CHECK(Run({"audit", "verify", "--format", "xml", dir.path()}).exit_code == 2);
-  Result help = Run({"audit", "verify", "--help"});
+  RunResult help = Run({"audit", "verify", "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("FILE") != std::string::npos);
 }

@@ -19,50 +19,20 @@
 #include "runtime/audit/json_check.h"
 #include "runtime/audit/line_format.h"
 #include "runtime/audit/rotated_files.h"
+#include "tests/test_support.h"
 
 namespace warden::audit {
 namespace {
 
 using nlohmann::json;
 
-// A directory of its own under $TMPDIR (or /tmp), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/warden_audit_test.XXXXXX";
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteAll(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
 
 std::vector<std::string> Lines(const std::string& path) {
   std::vector<std::string> lines;
-  std::istringstream in(ReadAll(path));
+  std::istringstream in(ReadFile(path));
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
@@ -70,7 +40,7 @@ std::vector<std::string> Lines(const std::string& path) {
 void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) absl::StrAppend(&text, line, "\n");
-  WriteAll(path, text);
+  WriteFile(path, text);
 }
 
 AuditEntry Entry(int i) {
@@ -216,7 +186,7 @@ TEST_CASE("an incomplete last line is reported by verify and cut off on open") {
   std::string path = dir.File("audit.log");
   WriteLog(path, 3);
   std::string torn = "{\"seq\":3,\"id\":\"d-3\",\"ti";
-  WriteAll(path, ReadAll(path) + torn);
+  WriteFile(path, ReadFile(path) + torn);
 
   VerifyReport before = Verify({path});
   REQUIRE(before.problems.size() == 1);
@@ -460,8 +430,8 @@ TEST_CASE("tampering is detected and classified") {
     CheckOneProblem(Verify({path}), "broken_link", 7);
   }
   SUBCASE("the last line truncated") {
-    std::string text = ReadAll(path);
-    WriteAll(path, text.substr(0, text.size() - 20));
+    std::string text = ReadFile(path);
+    WriteFile(path, text.substr(0, text.size() - 20));
     CheckOneProblem(Verify({path}), "truncated", 12);
   }
   SUBCASE("a line that is not an audit line") {
@@ -561,7 +531,7 @@ TEST_CASE("a masked request goes into the log as is") {
   entry.request = masker.Mask(R"({"subject":{"id":"u","ssn":"123-45-6789"},"action":"read"})");
   (*log)->Append(entry);
   REQUIRE((*log)->Close().ok());
-  std::string text = ReadAll(path);
+  std::string text = ReadFile(path);
   CHECK(text.find("123-45-6789") == std::string::npos);
   CHECK(text.find(R"("request":{"subject":{"id":"u","ssn":"<redacted>"},"action":"read"})") !=
         std::string::npos);

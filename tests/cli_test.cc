@@ -1,7 +1,6 @@
 // Runs the real `warden` binary (WARDEN_BINARY) on fixture files written into
 // a fresh temporary directory, and checks exit codes and output.
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +15,7 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
-
-extern char** environ;
+#include "tests/test_support.h"
 
 namespace warden {
 namespace {
@@ -27,100 +25,26 @@ using nlohmann::json;
 constexpr char kSyntaxError[] = "package a\npolicy p on x {\n  rule r: permit read if (\n}\n";
 constexpr char kUnformatted[] = "package    acme.demo\n\n\n\nconst   limit   =   10\n";
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A directory of its own under $TMPDIR (or /tmp), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/warden_cli_test.XXXXXX";
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path_ = name.data();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::string file = path_ + "/" + name;
-    std::filesystem::create_directories(std::filesystem::path(file).parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs warden with `args`; stdout and stderr are captured through files.
-Result Run(const std::vector<std::string>& args) {
-  TempDir capture;
-  std::string out_path = capture.path() + "/stdout";
-  std::string err_path = capture.path() + "/stderr";
-  std::vector<std::string> storage{WARDEN_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  pid_t pid = -1;
-  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(spawned == 0);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadAll(out_path);
-  result.err = ReadAll(err_path);
-  return result;
-}
-
-bool Contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
+using testing::Contains;
+using testing::ReadFile;
+using testing::Run;
+using testing::RunResult;
+using testing::TempDir;
 
 TEST_CASE("--help and --version exit 0") {
-  Result top = Run({"--help"});
+  RunResult top = Run({"--help"});
   CHECK(top.exit_code == 0);
   CHECK(Contains(top.out, "check"));
   CHECK(Contains(top.out, "fmt"));
   CHECK(Contains(top.out, "compile"));
   for (const char* command : {"check", "fmt", "compile"}) {
     CAPTURE(command);
-    Result help = Run({command, "--help"});
+    RunResult help = Run({command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK(Contains(help.out, "PATH"));
   }
   CHECK(Contains(Run({"check", "--help"}).out, "--format"));
-  Result version = Run({"--version"});
+  RunResult version = Run({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(Contains(version.out, "warden "));
 }
@@ -144,11 +68,11 @@ TEST_CASE("usage errors exit 2 with a message on stderr") {
     std::string joined;
     for (const std::string& arg : args) joined += arg + " ";
     CAPTURE(joined);
-    Result result = Run(args);
+    RunResult result = Run(args);
     CHECK(result.exit_code == 2);
     CHECK_FALSE(result.err.empty());
   }
-  Result ir = Run({"compile", "--dump=ir", good});
+  RunResult ir = Run({"compile", "--dump=ir", good});
   CHECK(ir.exit_code == 0);
   CHECK(Contains(ir.out, "roots ["));
 }
@@ -158,12 +82,12 @@ TEST_CASE("a missing path exits 2") {
   std::string missing = dir.path() + "/nope.warden";
   for (const char* command : {"check", "fmt"}) {
     CAPTURE(command);
-    Result result = Run({command, missing});
+    RunResult result = Run({command, missing});
     CHECK(result.exit_code == 2);
     CHECK(Contains(result.err, "nope.warden"));
     CHECK(result.out.empty());
   }
-  Result compile = Run({"compile", "--dump=ast", missing});
+  RunResult compile = Run({"compile", "--dump=ast", missing});
   CHECK(compile.exit_code == 2);
 }
 
@@ -171,12 +95,12 @@ TEST_CASE("check reports a syntax error in text, json and sarif") {
   TempDir dir;
   std::string bad = dir.Write("bad.warden", kSyntaxError);
 
-  Result text = Run({"check", bad});
+  RunResult text = Run({"check", bad});
   CHECK(text.exit_code == 1);
   CHECK(Contains(text.out, bad + ":4:1: error[E0003]"));
   CHECK(Contains(text.out, "checked 1 file: 1 error"));
 
-  Result as_json = Run({"check", "--format", "json", bad});
+  RunResult as_json = Run({"check", "--format", "json", bad});
   CHECK(as_json.exit_code == 1);
   json doc = json::parse(as_json.out);
   CHECK(doc["errors"].get<int>() >= 1);
@@ -193,7 +117,7 @@ TEST_CASE("check reports a syntax error in text, json and sarif") {
   }
   CHECK(found);
 
-  Result as_sarif = Run({"check", "--format=sarif", bad});
+  RunResult as_sarif = Run({"check", "--format=sarif", bad});
   CHECK(as_sarif.exit_code == 1);
   json log = json::parse(as_sarif.out);
   CHECK(log["version"] == "2.1.0");
@@ -216,15 +140,15 @@ TEST_CASE("check reports a syntax error in text, json and sarif") {
 TEST_CASE("check on a clean file exits 0") {
   TempDir dir;
   std::string good = dir.Write("good.warden", "package acme.demo\n");
-  Result text = Run({"check", good});
+  RunResult text = Run({"check", good});
   CHECK(text.exit_code == 0);
   CHECK(Contains(text.out, "checked 1 file: 0 errors, 0 warnings"));
-  Result as_json = Run({"check", "--strict", "--format", "json", dir.path()});
+  RunResult as_json = Run({"check", "--strict", "--format", "json", dir.path()});
   CHECK(as_json.exit_code == 0);
   json doc = json::parse(as_json.out);
   CHECK(doc["errors"] == 0);
   CHECK(doc["diagnostics"].empty());
-  Result as_sarif = Run({"check", "--format", "sarif", good});
+  RunResult as_sarif = Run({"check", "--format", "sarif", good});
   CHECK(as_sarif.exit_code == 0);
   CHECK(json::parse(as_sarif.out)["runs"][0]["results"].empty());
 }
@@ -234,11 +158,11 @@ TEST_CASE("--strict fails on warnings") {
   // A JIT profile without `max` and `approvals` draws two lint warnings.
   std::string file = dir.Write(
       "jit.warden", "package acme.demo\nrole admin\njit breakglass {\n  grants role admin\n}\n");
-  Result lenient = Run({"check", file});
+  RunResult lenient = Run({"check", file});
   CHECK(lenient.exit_code == 0);
   CHECK(Contains(lenient.out, "warning[W0407]"));
   CHECK(Contains(lenient.out, "0 errors, 2 warnings"));
-  Result strict = Run({"check", "--strict", file});
+  RunResult strict = Run({"check", "--strict", file});
   CHECK(strict.exit_code == 1);
   json doc = json::parse(Run({"check", "--strict", "--format", "json", file}).out);
   CHECK(doc["errors"] == 0);
@@ -250,7 +174,7 @@ TEST_CASE("--max-diagnostics caps each file with a file-level note") {
   std::string file =
       dir.Write("many.warden",
                 "package acme.demo\nrole a extends x1\nrole b extends x2\nrole c extends x3\n");
-  Result text = Run({"check", "--max-diagnostics", "2", file});
+  RunResult text = Run({"check", "--max-diagnostics", "2", file});
   CHECK(text.exit_code == 1);
   CHECK(Contains(text.out, file + ": note[E0009]"));
 
@@ -273,14 +197,14 @@ TEST_CASE("fmt --check fails on an unformatted file until fmt rewrites it") {
   std::string file = dir.Write("demo.warden", kUnformatted);
   ::chmod(file.c_str(), 0640);
 
-  Result check = Run({"fmt", "--check", file});
+  RunResult check = Run({"fmt", "--check", file});
   CHECK(check.exit_code == 1);
   CHECK(Contains(check.out, "would reformat " + file));
-  CHECK(ReadAll(file) == kUnformatted);  // --check changes nothing
+  CHECK(ReadFile(file) == kUnformatted);  // --check changes nothing
 
-  Result fmt = Run({"fmt", dir.path()});
+  RunResult fmt = Run({"fmt", dir.path()});
   CHECK(fmt.exit_code == 0);
-  std::string formatted = ReadAll(file);
+  std::string formatted = ReadFile(file);
   CHECK(formatted != kUnformatted);
   CHECK(Contains(formatted, "package acme.demo"));
   struct stat info;
@@ -292,7 +216,7 @@ TEST_CASE("fmt --check fails on an unformatted file until fmt rewrites it") {
     ++entries;
   CHECK(entries == 1);
 
-  Result again = Run({"fmt", "--check", file});
+  RunResult again = Run({"fmt", "--check", file});
   CHECK(again.exit_code == 0);
   CHECK(again.out.empty());
 }
@@ -300,23 +224,23 @@ TEST_CASE("fmt --check fails on an unformatted file until fmt rewrites it") {
 TEST_CASE("fmt leaves a file that does not parse alone and exits 1") {
   TempDir dir;
   std::string bad = dir.Write("bad.warden", kSyntaxError);
-  Result fmt = Run({"fmt", bad});
+  RunResult fmt = Run({"fmt", bad});
   CHECK(fmt.exit_code == 1);
   CHECK(Contains(fmt.err, bad + ":4:1: error[E0003]"));
-  CHECK(ReadAll(bad) == kSyntaxError);
+  CHECK(ReadFile(bad) == kSyntaxError);
 }
 
 TEST_CASE("compile --dump=ast prints one header per file") {
   TempDir dir;
   std::string a = dir.Write("a.warden", "package acme.a\n");
   std::string b = dir.Write("b.warden", "package acme.b\n");
-  Result dump = Run({"compile", "--dump=ast", dir.path()});
+  RunResult dump = Run({"compile", "--dump=ast", dir.path()});
   CHECK(dump.exit_code == 0);
   CHECK(dump.out.rfind("// " + a + "\n", 0) == 0);
   CHECK(Contains(dump.out, "\n// " + b + "\n"));
 
   std::string bad = dir.Write("bad.warden", kSyntaxError);
-  Result failed = Run({"compile", "--dump=ast", bad});
+  RunResult failed = Run({"compile", "--dump=ast", bad});
   CHECK(failed.exit_code == 1);
   CHECK(Contains(failed.err, "error[E0003]"));
 }
@@ -347,7 +271,7 @@ test "owners read" {
 TEST_CASE("warden test: results, the closing line, and exit 1 on a failing test") {
   TempDir dir;
   std::string good = dir.Write("good.warden", kTestedPolicy);
-  Result passed = Run({"test", good});
+  RunResult passed = Run({"test", good});
   CHECK(passed.exit_code == 0);
   CHECK(Contains(passed.out, "ok   owners read"));
   CHECK(Contains(passed.out, "\n1 passed, 0 failed\n"));
@@ -355,7 +279,7 @@ TEST_CASE("warden test: results, the closing line, and exit 1 on a failing test"
   std::string wrong = std::string(kTestedPolicy);
   wrong.replace(wrong.find("expect permit by own"), 20, "expect deny");
   std::string bad = dir.Write("bad.warden", wrong);
-  Result failed = Run({"test", bad});
+  RunResult failed = Run({"test", bad});
   CHECK(failed.exit_code == 1);
   CHECK(Contains(failed.out, "FAIL owners read"));
   CHECK(Contains(failed.out, "\n0 passed, 1 failed\n"));
@@ -375,7 +299,8 @@ TEST_CASE(
                                    "\"owner\":\"ann\"}}\n");
   for (const char* engine : {"vm", "reference"}) {
     CAPTURE(engine);
-    Result result = Run({"eval", "--engine", engine, "--policies", policy, "--request", requests});
+    RunResult result =
+        Run({"eval", "--engine", engine, "--policies", policy, "--request", requests});
     std::vector<nlohmann::json> lines;
     std::istringstream out(result.out);
     for (std::string line; std::getline(out, line);) {

@@ -33,54 +33,20 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+#include "tests/test_support.h"
 
 namespace warden::server_test {
 
 using Clock = std::chrono::steady_clock;
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-inline void WriteFile(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
+using testing::ReadFile;
+using testing::RunResult;
+using testing::TempDir;
+using testing::WriteFile;
 
 inline std::string SourcePath(const std::string& relative) {
   return std::string(WARDEN_SOURCE_DIR) + "/" + relative;
 }
-
-// A fresh directory under /tmp (short, so socket paths stay well under the
-// 108 bytes of sun_path), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/wsrv.XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    WriteFile(*this / name, text);
-    return *this / name;
-  }
-
- private:
-  std::string path_;
-};
 
 // ------------------------------------------------------------------ HTTP
 
@@ -253,56 +219,9 @@ inline Response Post(const std::string& socket, const std::string& target,
 
 // ------------------------------------------------------------------ processes
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-inline int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Starts warden with `args`, stdout and stderr into files. The child gets
-// SIGTERM if the test process dies (say, on a sanitizer abort), so no
-// server outlives its test.
-inline pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path,
-                   const std::string& err_path) {
-  std::vector<std::string> storage{WARDEN_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {  // only async-signal-safe calls from here on
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execve(argv[0], argv.data(), environ);
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Runs warden to completion.
-inline RunResult Run(const TempDir& dir, const std::vector<std::string>& args) {
-  const std::string out = dir / "run.stdout", err = dir / "run.stderr";
-  const pid_t pid = Spawn(args, out, err);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return RunResult{ExitCodeOf(status), ReadFile(out), ReadFile(err)};
-}
+using testing::ExitCodeOf;
+using testing::Run;
+using testing::Spawn;
 
 // `warden serve …` in the background; stopped and reaped on destruction.
 class ServerProcess {
