@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/server/beast_request.h"
 #include "runtime/server/log.h"
 
 namespace warden::server {
@@ -90,15 +91,6 @@ void Serialize(const HttpResponse& response, bool head, bool close, std::string*
     absl::StrAppend(out, "X-Decision-Id: ", response.decision_id, "\r\n");
   out->append("\r\n");
   if (!head) out->append(response.body);
-}
-
-// A request id is echoed into a header: keep it to safe characters.
-std::string_view SafeRequestId(std::string_view id) {
-  if (id.size() > 128) return {};
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7E) return {};
-  }
-  return id;
 }
 
 struct Loop;
@@ -281,15 +273,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRequest() {
     phase_ = Phase::kHandling;
     const auto& message = parser_->get();
-    HttpRequest request;
-    request.method = message.method_string();
-    request.target = message.target();
-    auto field = message.find(http::field::content_type);
-    if (field != message.end()) request.content_type = field->value();
-    field = message.find("x-request-id");
-    if (field != message.end()) request.request_id = SafeRequestId(field->value());
-    request.body = message.body();
-    loop_.worker.Handle(request, admin_, &response_);
+    loop_.worker.Handle(RequestFromBeast(message), admin_, &response_);
     const bool close = response_.close || !message.keep_alive() || draining_ ||
                        context_.draining.load(std::memory_order_relaxed);
     Respond(message.method() == http::verb::head, close);

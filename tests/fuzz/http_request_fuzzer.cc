@@ -34,6 +34,7 @@
 #include "compiler/driver.h"
 #include "runtime/data_json.h"
 #include "runtime/server/api.h"
+#include "runtime/server/beast_request.h"
 #include "runtime/server/config.h"
 #include "runtime/server/metrics.h"
 #include "runtime/server/policy_store.h"
@@ -101,16 +102,6 @@ State* Build() {
   return state;
 }
 
-// As the transport does (http_server.cc): a request id is echoed only when
-// it is short and printable.
-std::string_view SafeRequestId(std::string_view id) {
-  if (id.size() > 128) return {};
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7E) return {};
-  }
-  return id;
-}
-
 bool IsDecisionPath(std::string_view target) {
   const size_t query = target.find('?');
   const std::string_view path = target.substr(0, query);
@@ -174,15 +165,7 @@ void FuzzHttp(Server& server, std::string_view input, bool admin) {
     }
     if (!parser.is_done()) return;
     const auto& message = parser.get();
-    HttpRequest request;
-    request.method = message.method_string();
-    request.target = message.target();
-    auto field = message.find(http::field::content_type);
-    if (field != message.end()) request.content_type = field->value();
-    field = message.find("x-request-id");
-    if (field != message.end()) request.request_id = SafeRequestId(field->value());
-    request.body = message.body();
-    Handle(server, request, admin);
+    Handle(server, RequestFromBeast(message), admin);
     if (!message.keep_alive()) return;
   }
 }
