@@ -165,7 +165,7 @@ void FuzzHttp(Server& server, std::string_view input, bool admin) {
     }
     if (!parser.is_done()) return;
     const auto& message = parser.get();
-    Handle(server, RequestFromBeast(message), admin);
+    Handle(server, warden::server::RequestFromBeast(message), admin);
     if (!message.keep_alive()) return;
   }
 }
