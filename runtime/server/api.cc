@@ -129,9 +129,11 @@ struct ApiWorker::State {
     }
   }
 
-  // Decides one JSON request into `decision`; counts it. Returns false for
-  // a bad request (decision: deny with bad_request).
-  bool DecideOne(std::string_view request_json, const std::string& decision_id) {
+  // Decides one JSON request into `decision`; counts and audits it. Returns
+  // false for a bad request (decision: deny with bad_request). A batch's
+  // items pass their index: their audit id is "ID-INDEX", built only when
+  // a line is written.
+  bool DecideOne(std::string_view request_json, const std::string& decision_id, int item = -1) {
     const bool ok = policies->engine->DecideJson(request_json, *session, &decision);
     if (!ok) {
       metrics.CountError("bad_request");
@@ -142,7 +144,7 @@ struct ApiWorker::State {
     metrics.CountDecision(decision.outcome, decision.rules.empty()
                                                 ? absl::string_view()
                                                 : Av(decision.rules.front().policy));
-    Audit(request_json, ok, decision_id);
+    Audit(request_json, ok, decision_id, item);
     return ok;
   }
 
@@ -154,7 +156,7 @@ struct ApiWorker::State {
     }
   }
 
-  void Audit(std::string_view request_json, bool ok, const std::string& decision_id) {
+  void Audit(std::string_view request_json, bool ok, const std::string& decision_id, int item) {
 #ifdef WARDEN_HAVE_AUDIT
     audit::AuditLog* log = context.audit;
     if (log == nullptr) return;
@@ -169,7 +171,7 @@ struct ApiWorker::State {
         std::uniform_real_distribution<double>(0.0, 1.0)(sampler) >= config.sample)
       return;
     audit::AuditEntry entry;
-    entry.decision_id = decision_id;
+    entry.decision_id = item < 0 ? decision_id : absl::StrCat(decision_id, "-", item);
     entry.time = absl::Now();
     entry.effect = std::string(effect);
     entry.challenge = std::string(decision.challenge);
@@ -182,7 +184,7 @@ struct ApiWorker::State {
     log->Append(std::move(entry));
     context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
 #else
-    (void)request_json, (void)ok, (void)decision_id;
+    (void)request_json, (void)ok, (void)decision_id, (void)item;
 #endif
   }
 
@@ -237,7 +239,7 @@ struct ApiWorker::State {
     out.append("{\"decisions\":[");
     for (size_t i = 0; i < batch_items.size(); ++i) {
       if (i > 0) out.push_back(',');
-      const bool ok = DecideOne(batch_items[i], absl::StrCat(response->decision_id, "-", i));
+      const bool ok = DecideOne(batch_items[i], response->decision_id, static_cast<int>(i));
       AppendDecision(ok, &out);
     }
     out.append("]}");
