@@ -43,7 +43,8 @@ void BuildBuiltinSchema(CheckedProgram& program) {
                           {"acr", string},
                           {"auth_age", duration},
                           {"token_age", duration},
-                          {"kind", types.EnumOf(auth_kind)}});
+                          {"kind", types.EnumOf(auth_kind)},
+                          {"key_id", string, true}});
   RecordType* subject = types.NewRecord("subject");
   AddBuiltinFields(subject, {{"id", string},
                              {"roles", strings},
