@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "compiler/ast.h"
 #include "compiler/diagnostic.h"
 #include "compiler/driver.h"
@@ -28,7 +29,12 @@
 
 namespace CLI {
 class App;
+class Option;
 }  // namespace CLI
+
+namespace warden::auth {
+class StateStore;
+}  // namespace warden::auth
 
 namespace warden::cli {
 
@@ -39,11 +45,15 @@ inline constexpr int kExitUsage = 2;
 void AddCheckCommand(CLI::App& app, int& exit_code);
 void AddFmtCommand(CLI::App& app, int& exit_code);
 void AddCompileCommand(CLI::App& app, int& exit_code);
-void AddTestCommand(CLI::App& app, int& exit_code);    // test_command.cc
-void AddEvalCommand(CLI::App& app, int& exit_code);    // eval_command.cc
-void AddDisasmCommand(CLI::App& app, int& exit_code);  // disasm_command.cc
-void AddAuditCommand(CLI::App& app, int& exit_code);   // audit_command.cc
-void AddServeCommand(CLI::App& app, int& exit_code);   // serve_command.cc
+void AddTestCommand(CLI::App& app, int& exit_code);          // test_command.cc
+void AddEvalCommand(CLI::App& app, int& exit_code);          // eval_command.cc
+void AddDisasmCommand(CLI::App& app, int& exit_code);        // disasm_command.cc
+void AddAuditCommand(CLI::App& app, int& exit_code);         // audit_command.cc
+void AddServeCommand(CLI::App& app, int& exit_code);         // serve_command.cc
+void AddCheckRequestCommand(CLI::App& app, int& exit_code);  // check_request_command.cc
+void AddStateCommand(CLI::App& app, int& exit_code);         // state_command.cc
+void AddKeysCommand(CLI::App& app, int& exit_code);          // keys_command.cc
+void AddTokensCommand(CLI::App& app, int& exit_code);        // tokens_command.cc
 
 // ---------------------------------------------------------------- files.cc
 
@@ -83,6 +93,29 @@ std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics, const Sour
 // kExitFindings.
 std::unique_ptr<Compilation> CompileOrReport(const std::vector<std::string>& paths,
                                              const std::string& stdlib_dir, int* exit_code);
+
+// ---------------------------------------------------------------- state_command.cc
+// Shared by the commands that work on the auth state database (state, keys,
+// tokens).
+
+// Adds the required `--state PATH` flag (or env WARDEN_STATE).
+CLI::Option* AddStatePathFlag(CLI::App* command, std::string* path);
+
+// Opens the state database at `path`; on failure prints the reason and
+// returns null with `*exit_code` set (2: the command could not run).
+std::unique_ptr<auth::StateStore> OpenStateOrReport(const std::string& path, bool create,
+                                                    int* exit_code);
+
+// "90d", "24h", "1h30m", "0s" (the policy language's duration syntax) into
+// `*out`; false, with the problem printed as `FLAG: ...`, otherwise.
+bool ParseDurationFlag(const std::string& flag, const std::string& text, absl::Duration* out);
+
+// An RFC 3339 time ("2026-11-28T10:00:00Z"); false, with the problem printed,
+// otherwise.
+bool ParseTimeFlag(const std::string& flag, const std::string& text, absl::Time* out);
+
+// RFC 3339 in UTC, to the second: "2026-11-28T10:00:00Z".
+std::string FormatUtc(absl::Time time);
 
 }  // namespace warden::cli
 

@@ -33,6 +33,10 @@ int Main(int argc, char** argv) {
   AddDisasmCommand(app, exit_code);
   AddAuditCommand(app, exit_code);
   AddServeCommand(app, exit_code);
+  AddStateCommand(app, exit_code);
+  AddKeysCommand(app, exit_code);
+  AddTokensCommand(app, exit_code);
+  AddCheckRequestCommand(app, exit_code);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& e) {

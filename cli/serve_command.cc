@@ -13,8 +13,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/policy_loader.h"
 #include "compiler/bytecode/bundle.h"
 #include "compiler/codegen.h"
+#include "runtime/auth/check_service.h"
 #include "runtime/data_json.h"
 #include "runtime/server/api.h"
 #include "runtime/server/config.h"
@@ -43,49 +45,6 @@ struct ServeFlags {
   bool no_watch = false;
   bool strict_requests = false;
 };
-
-bool IsBundle(const std::string& path) {
-  absl::StatusOr<std::string> head = ReadFileText(path, bc::ProgramLimits{}.max_bundle_bytes);
-  return head.ok() && head->size() >= 4 &&
-         std::equal(head->begin(), head->begin() + 4, bc::kBundleMagic);
-}
-
-// Reads the bundle, or compiles the sources into one; failures carry the
-// rendered diagnostics.
-server::PolicyLoader MakeLoader(const server::ServerConfig& config) {
-  return [policies = config.policies, data = config.data,
-          stdlib = config.stdlib]() -> absl::StatusOr<server::PolicySource> {
-    server::PolicySource source;
-    if (!data.empty()) {
-      absl::StatusOr<std::string> text = ReadFileText(data, 64 << 20);
-      if (!text.ok()) return text.status();
-      auto values = ParseDataJson(*text);
-      if (!values.ok())
-        return absl::InvalidArgumentError(absl::StrCat(data, ": ", values.status().message()));
-      source.options.data = *std::move(values);
-    }
-    if (IsBundle(policies)) {
-      absl::StatusOr<std::string> bytes =
-          ReadFileText(policies, bc::ProgramLimits{}.max_bundle_bytes);
-      if (!bytes.ok()) return bytes.status();
-      source.bundle = *std::move(bytes);
-      return source;
-    }
-    CompileOptions options;
-    options.stdlib_dir = stdlib;
-    options.run_lints = false;  // lints are for `warden check`; errors still stop a load
-    absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths({policies}, options);
-    if (!compiled.ok()) return compiled.status();
-    const Compilation& c = **compiled;
-    if (c.program == nullptr) {
-      return absl::InvalidArgumentError(RenderTextAll(c.diagnostics.Sorted(), c.sources));
-    }
-    absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
-    if (!program.ok()) return program.status();
-    source.bundle = bc::WriteBundle(*program);
-    return source;
-  };
-}
 
 int RunServe(const ServeFlags& flags) {
   server::ServerConfig config;
@@ -126,7 +85,7 @@ int RunServe(const ServeFlags& flags) {
   if (!config.data.empty()) watched.push_back(config.data);
   if (!config.stdlib.empty()) watched.push_back(config.stdlib);
   auto fingerprint = [watched] { return server::FingerprintFiles(watched); };
-  server::PolicyStore store(MakeLoader(config));
+  server::PolicyStore store(MakePolicyLoader(config));
   store.set_fingerprint(fingerprint);
   if (absl::Status status = store.Reload("start"); !status.ok()) {
     std::cerr << status.message() << "\n";
@@ -165,6 +124,18 @@ int RunServe(const ServeFlags& flags) {
   }
 #endif
 
+  std::unique_ptr<auth::CheckService> auth_service;
+  if (config.auth.enabled) {
+    absl::StatusOr<std::unique_ptr<auth::CheckService>> created =
+        auth::CheckService::Create(config.auth, absl::Now());
+    if (!created.ok()) {
+      PrintError(std::string(created.status().message()));
+      return kExitUsage;
+    }
+    auth_service = *std::move(created);
+    context.auth = auth_service.get();
+  }
+
   absl::StatusOr<std::unique_ptr<server::HttpServer>> http =
       server::HttpServer::Start(context, fingerprint);
   if (!http.ok()) {
@@ -174,6 +145,14 @@ int RunServe(const ServeFlags& flags) {
   server::Log("info", "serving",
               {{"policies", config.policies}, {"bundle", store.current()->engine->bundle_hash()}});
   (*http)->Wait();
+  if (auth_service != nullptr) {
+    // Counters, devices and sign-ins learned since the last periodic write.
+    if (absl::Status flushed = auth_service->Flush(); !flushed.ok()) {
+      server::Log(
+          "error", "the auth state was not written",
+          {{"error", std::string_view(flushed.message().data(), flushed.message().size())}});
+    }
+  }
 #ifdef WARDEN_HAVE_AUDIT
   // Every decision answered is in the log before we exit.
   if (audit_log != nullptr) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "compiler/bytecode/program.h"
 #include "compiler/internal/builtin_schema.h"
 #include "compiler/internal/checker_state.h"
 #include "compiler/internal/ip.h"
@@ -629,18 +630,81 @@ class DeclarationChecker {
             state_.Error(DiagCode::kInvalidLiteral, decl.limit->name.span,
                          "a limit needs a positive count and a positive window");
           }
+          if (decl.limit->keys.size() > bc::kMaxLimitKeys) {
+            state_.Error(
+                DiagCode::kLimitExceeded, decl.limit->keys[bc::kMaxLimitKeys]->span,
+                absl::StrCat("limit `", decl.limit->name.text, "` has ", decl.limit->keys.size(),
+                             " key components; at most ", bc::kMaxLimitKeys, " are allowed"),
+                "key the limit by fewer attributes");
+          }
           for (const auto& key : decl.limit->keys) {
-            Scope scope;
-            scope.package = &package;
-            auto checked = internal::CheckExpr(state_, *key, scope, {}, nullptr);
-            if (checked->type->kind == TypeKind::kRecord || checked->type->kind == TypeKind::kSet) {
-              state_.Error(DiagCode::kTypeMismatch, key->span,
-                           absl::StrCat("a limit key must be a single value, found `",
-                                        TypeName(checked->type), "`"));
-            }
-            limit->keys.push_back(std::move(checked));
+            limit->keys.push_back(CheckLimitKey(*key, package));
           }
         });
+  }
+
+  // The authentication front-end computes a limit's key from the decoded
+  // request before any rule runs, so a key is a plain attribute path it can
+  // read from the frame: `subject.…`, `context.…`, `action`, `resource.type`
+  // or `resource.id`. An optional attribute needs no guard: requests that
+  // lack it share one bucket for that component.
+  std::unique_ptr<CExpr> CheckLimitKey(const ast::Expr& key, PackageInfo& package) {
+    static constexpr const char* kHelp =
+        "key a limit by `subject.…`, `context.…`, `action`, `resource.type` or `resource.id`; "
+        "the front-end reads these from the request before deciding";
+    auto error = [&](Span span, std::string message, std::string help) {
+      state_.Error(DiagCode::kTypeMismatch, span, std::move(message), std::move(help));
+      auto out = std::make_unique<CExpr>();
+      out->type = program_.types.Error();
+      out->span = key.span;
+      return out;
+    };
+    // The shape first, so the message names the rule rather than a type.
+    std::vector<const std::string*> fields;
+    const ast::Expr* root = &key;
+    while (root->kind == ast::ExprKind::kMember && !root->args.empty()) {
+      fields.push_back(&root->text);
+      root = root->args[0].get();
+    }
+    std::reverse(fields.begin(), fields.end());
+    const std::string base = root->kind == ast::ExprKind::kName ? root->text : std::string();
+    if (base == "resource" && !fields.empty() &&
+        (fields.size() > 1 || (*fields[0] != "type" && *fields[0] != "id"))) {
+      return error(key.span, "a limit key can read only `resource.type` or `resource.id`",
+                   "limits are declared for every resource type; test other resource attributes "
+                   "in a rule, or key the limit by `resource.id`");
+    }
+    bool path = (base == "action" && fields.empty()) ||
+                ((base == "subject" || base == "context") && !fields.empty()) ||
+                (base == "resource" && fields.size() == 1);
+    if (!path) {
+      return error(key.span,
+                   "a limit key must be an attribute path, not a computed value, constant, "
+                   "data value or function call",
+                   kHelp);
+    }
+    // Every optional attribute counts as guarded here (see above).
+    internal::Guards guards;
+    for (const Attribute& attribute : program_.attributes) {
+      if (attribute.optional) guards.insert(attribute.id);
+    }
+    Scope scope;
+    scope.package = &package;
+    auto checked = internal::CheckExpr(state_, key, scope, guards, nullptr);
+    if (checked->type->kind == TypeKind::kError) return checked;
+    if (checked->type->kind == TypeKind::kRecord || checked->type->kind == TypeKind::kSet) {
+      return error(
+          key.span,
+          absl::StrCat("a limit key must be a single value, found `", TypeName(checked->type), "`"),
+          "name one scalar attribute, e.g. `subject.id`");
+    }
+    // An import alias can shadow `subject` or `context`: the result must
+    // still be a request attribute.
+    bool attribute = checked->kind == CExprKind::kAttribute && checked->attribute >= 0;
+    if (!attribute && checked->kind != CExprKind::kAction) {
+      return error(key.span, "a limit key must be an attribute of the request", kHelp);
+    }
+    return checked;
   }
 
   // ---------------------------------------------------------------- policies

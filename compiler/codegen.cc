@@ -176,6 +176,29 @@ class Generator {
     }
   }
 
+  // A limit key component (the checker allows only attribute paths and
+  // `action`): where the front-end reads it in the frame.
+  bc::LimitKey LimitKeyOf(const CExpr& key) {
+    bc::LimitKey out;
+    if (key.kind == CExprKind::kAction) {
+      out.kind = bc::LimitKey::Kind::kAction;
+      out.path = "action";
+      return out;
+    }
+    if (key.kind != CExprKind::kAttribute || key.attribute < 0 ||
+        static_cast<size_t>(key.attribute) >= out_.attributes.size()) {
+      Unsupported(key.span, "a limit key that is not an attribute path");
+      return out;
+    }
+    const bc::Attribute& attribute = out_.attributes[key.attribute];
+    out.kind = attribute.path == "resource.type" && attribute.resource_type < 0
+                   ? bc::LimitKey::Kind::kResourceType
+                   : bc::LimitKey::Kind::kSlot;
+    out.slot = attribute.slot;
+    out.path = attribute.path;
+    return out;
+  }
+
   void Tables() {
     // Attributes: slot = id, except that each resource type's built-in
     // `type` and `id` share the slots of `resource.type` and `resource.id`.
@@ -229,7 +252,9 @@ class Generator {
       out_.jit_profiles.push_back(std::move(b));
     }
     for (const RateLimit& limit : in_.limits) {
-      out_.limits.push_back(bc::Limit{limit.name, limit.count, limit.window_millis});
+      bc::Limit b{limit.name, limit.count, limit.window_millis, {}};
+      for (const auto& key : limit.keys) b.keys.push_back(LimitKeyOf(*key));
+      out_.limits.push_back(std::move(b));
     }
     for (const DataSlot& data : in_.data) {
       if (data.type->kind == TypeKind::kRecord) Unsupported(data.span, "a record-typed data value");

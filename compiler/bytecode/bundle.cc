@@ -241,10 +241,15 @@ void Transfer(A& ar, Program& p) {
       ar.U32(f.block);
     });
   });
-  ar.Vec(p.limits, 20, [&](Limit& l) {
+  ar.Vec(p.limits, 24, [&](Limit& l) {
     ar.Str(l.name);
     ar.I64(l.count);
     ar.I64(l.window_ms);
+    ar.Vec(l.keys, 9, [&](LimitKey& k) {  // since format version 2
+      ar.Enum(k.kind, kLimitKeyKindCount);
+      ar.U32(k.slot);
+      ar.Str(k.path);
+    });
   });
   ar.Vec(p.data, 10, [&](DataSlot& d) {
     ar.Str(d.name);

@@ -33,7 +33,9 @@
 namespace warden::bc {
 
 inline constexpr char kBundleMagic[4] = {'W', 'D', 'N', 'B'};
-inline constexpr uint32_t kBundleFormatVersion = 1;
+// 2: limits carry their key components (LimitKey). A bundle of another
+// version is refused ("unsupported bundle format version"): recompile it.
+inline constexpr uint32_t kBundleFormatVersion = 2;
 inline constexpr size_t kBundleHeaderSize = 64;
 
 // Serializes `program` (which should verify) into a bundle.

@@ -206,6 +206,23 @@ std::string Disassemble(const Program& p) {
     for (const RiskFactor& f : p.risks[i].factors)
       absl::StrAppend(&out, "  ", f.points > 0 ? "+" : "", f.points, " if block ", f.block, "\n");
   }
+  if (!p.limits.empty()) {
+    absl::StrAppend(&out, "\nlimits:\n");
+    for (size_t i = 0; i < p.limits.size(); ++i) {
+      const Limit& limit = p.limits[i];
+      absl::StrAppend(&out, "  limit:", i, "  ", limit.name, ": ", limit.count, " per ",
+                      limit.window_ms, "ms by");
+      for (size_t k = 0; k < limit.keys.size(); ++k) {
+        const LimitKey& key = limit.keys[k];
+        absl::StrAppend(&out, k == 0 ? " " : ", ", key.path);
+        if (key.kind == LimitKey::Kind::kSlot) absl::StrAppend(&out, " @", key.slot);
+        if (key.kind == LimitKey::Kind::kResourceType)
+          absl::StrAppend(&out, " (resource type, @", key.slot, ")");
+      }
+      if (limit.keys.empty()) absl::StrAppend(&out, " nothing (one bucket)");
+      absl::StrAppend(&out, "\n");
+    }
+  }
   absl::StrAppend(&out, "\nroots (deny_overrides):");
   for (const Member& m : p.roots) absl::StrAppend(&out, " ", MemberText(p, m), ";");
   absl::StrAppend(&out, "\n");

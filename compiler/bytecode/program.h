@@ -13,6 +13,7 @@
 #ifndef WARDEN_COMPILER_BYTECODE_PROGRAM_H_
 #define WARDEN_COMPILER_BYTECODE_PROGRAM_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -101,10 +102,26 @@ struct Risk {
   std::vector<RiskFactor> factors;
 };
 
+// One component of a limit's key, read from the request frame by the
+// authentication front-end before deciding (runtime/limit_key.h).
+struct LimitKey {
+  enum class Kind : uint8_t {
+    kSlot,          // the scalar attribute in frame slot `slot`
+    kAction,        // the requested action (slot unused, 0)
+    kResourceType,  // the request's resource type; `slot` is resource.type's (undeclared types)
+  };
+  Kind kind = Kind::kSlot;
+  uint32_t slot = 0;
+  std::string path;  // "subject.id", "action": for display and errors
+};
+inline constexpr int kLimitKeyKindCount = 3;
+inline constexpr size_t kMaxLimitKeys = 8;  // components of one limit's key
+
 struct Limit {
   std::string name;
   int64_t count = 0;
   int64_t window_ms = 0;
+  std::vector<LimitKey> keys;  // the `by` list, in source order
 };
 
 struct DataSlot {

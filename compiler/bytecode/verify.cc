@@ -213,6 +213,54 @@ class Verifier {
     for (size_t i = 0; i < p_.limits.size(); ++i) {
       if (p_.limits[i].count < 0 || p_.limits[i].window_ms < 0)
         return Bad(absl::StrCat("limit ", i, ": negative"));
+      WARDEN_RETURN_IF_ERROR(LimitKeys(i));
+    }
+    return absl::OkStatus();
+  }
+
+  // The front-end reads limit keys straight from the frame
+  // (runtime/limit_key.h), so every component must name a readable scalar.
+  absl::Status LimitKeys(size_t i) {
+    const Limit& limit = p_.limits[i];
+    std::string where = absl::StrCat("limit ", i);
+    // An identifier, as the checker makes it: the name starts the canonical
+    // key and must not contain the component separator.
+    if (limit.name.empty() || limit.name.size() > limits_.max_string_bytes)
+      return Bad(where + ": invalid name");
+    for (char c : limit.name) {
+      bool ok =
+          c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!ok) return Bad(where + ": the name is not an identifier");
+    }
+    if (limit.keys.size() > kMaxLimitKeys) {
+      return Bad(absl::StrCat(where, ": ", limit.keys.size(),
+                              " key components exceed the limit of ", kMaxLimitKeys));
+    }
+    for (size_t k = 0; k < limit.keys.size(); ++k) {
+      const LimitKey& key = limit.keys[k];
+      std::string at = absl::StrCat(where, " key ", k);
+      if (key.path.size() > limits_.max_string_bytes) return Bad(at + ": path too long");
+      switch (key.kind) {
+        case LimitKey::Kind::kAction:
+          if (key.slot != 0) return Bad(at + ": an action key has no slot");
+          break;
+        case LimitKey::Kind::kResourceType:
+          if (key.slot >= p_.slot_count) return Bad(at + ": slot out of range");
+          if (slot_types_[key.slot] != MakeRegType(ValueKind::kString))
+            return Bad(at + ": the resource type slot must hold a string");
+          break;
+        case LimitKey::Kind::kSlot: {
+          if (key.slot >= p_.slot_count) return Bad(at + ": slot out of range");
+          RegType type = slot_types_[key.slot];
+          bool scalar =
+              type == MakeRegType(ValueKind::kBool) || type == MakeRegType(ValueKind::kInt) ||
+              type == MakeRegType(ValueKind::kString) || type == MakeRegType(ValueKind::kIp);
+          if (!scalar) return Bad(at + ": the slot holds no single value");
+          break;
+        }
+        default:
+          return Bad(at + ": invalid kind");
+      }
     }
     return absl::OkStatus();
   }

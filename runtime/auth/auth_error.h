@@ -33,7 +33,10 @@ namespace warden::auth {
   X(kApiKeyRevoked, "api_key_revoked", "the API key has been revoked")                           \
   X(kApiKeyScope, "api_key_out_of_scope",                                                        \
     "the API key's scope does not include the action or resource type")                          \
-  X(kStateUnavailable, "auth_state_unavailable", "the state store could not be read")
+  X(kStateUnavailable, "auth_state_unavailable", "the state store could not be read")            \
+  X(kLockedOut, "locked_out",                                                                    \
+    "too many failed attempts from this address or with this key: try again later")              \
+  X(kGeoIpUnavailable, "geoip_unavailable", "the GeoIP database could not be read")
 
 enum class AuthError : unsigned char {
 #define WARDEN_AUTH_ERROR_ENUM(name, code, meaning) name,

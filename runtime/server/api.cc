@@ -18,6 +18,7 @@
 #ifdef WARDEN_HAVE_AUDIT
 #include "runtime/audit/audit_log.h"
 #endif
+#include "runtime/auth/check_service.h"
 
 namespace warden::server {
 namespace {
@@ -98,6 +99,7 @@ struct ApiWorker::State {
 #ifdef WARDEN_HAVE_AUDIT
   std::optional<audit::RequestMasker> masker;  // for the current policies
 #endif
+  std::optional<auth::CheckService::Session> check_session;  // made on the first check
 
   // Picks up a newly published policy set between requests.
   void Refresh() {
@@ -148,6 +150,41 @@ struct ApiWorker::State {
     return ok;
   }
 
+  // POST /v1/check: the credential is verified and the risk signals are
+  // computed before deciding (runtime/auth/check_service.h).
+  void Check(const HttpRequest& request, HttpResponse* response) {
+    if (context.auth == nullptr) {
+      metrics.CountError("not_found");
+      return WriteError(404, "not_found",
+                        "/v1/check needs an \"auth\" section in the configuration "
+                        "(docs/authentication.md)",
+                        response);
+    }
+    if (!check_session) check_session.emplace();
+    NextDecisionId(&response->decision_id);
+    const auth::CheckOutcome outcome =
+        context.auth->Check(request.body, *policies->engine, *session, *check_session, &decision,
+                            absl::Now(), &response->body);
+    response->status = outcome.http_status;
+    if (outcome.http_status != 200) {
+      metrics.CountError(Av(outcome.bad_request));
+      return;
+    }
+    if (outcome.auth_error != auth::AuthError::kNone)
+      metrics.CountError(auth::AuthErrorCode(outcome.auth_error));
+    for (const DecisionError& error : decision.errors)
+      metrics.CountError(rt::EvalErrorCode(error.code));
+    metrics.CountDecision(decision.outcome, decision.rules.empty()
+                                                ? absl::string_view()
+                                                : Av(decision.rules.front().policy));
+    // The audit line holds the decision request Warden built (never the
+    // credential); a refused credential is audited with its reason.
+    Audit(outcome.decided ? check_session->decision_request() : std::string_view("{}"), true,
+          response->decision_id, -1,
+          outcome.auth_error == auth::AuthError::kNone ? std::string_view()
+                                                       : auth::AuthErrorCode(outcome.auth_error));
+  }
+
   void AppendDecision(bool ok, std::string* out) {
     if (ok) {
       AppendDecisionJson(*policies->engine, decision, session->errors(), out);
@@ -156,7 +193,8 @@ struct ApiWorker::State {
     }
   }
 
-  void Audit(std::string_view request_json, bool ok, const std::string& decision_id, int item) {
+  void Audit(std::string_view request_json, bool ok, const std::string& decision_id, int item,
+             std::string_view error_code = {}) {
 #ifdef WARDEN_HAVE_AUDIT
     audit::AuditLog* log = context.audit;
     if (log == nullptr) return;
@@ -179,12 +217,13 @@ struct ApiWorker::State {
       entry.rules.push_back(absl::StrCat(Av(rule.name), " (", Av(rule.file), ":", rule.line, ")"));
     for (std::string_view reason : decision.reasons) entry.reasons.emplace_back(reason);
     if (!ok) entry.error_code = "bad_request";
+    if (!error_code.empty()) entry.error_code = std::string(error_code);
     entry.request = masker->Mask(request_json);
     entry.bundle_hash = policies->engine->bundle_hash();
     log->Append(std::move(entry));
     context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
 #else
-    (void)request_json, (void)ok, (void)decision_id, (void)item;
+    (void)request_json, (void)ok, (void)decision_id, (void)item, (void)error_code;
 #endif
   }
 
@@ -402,6 +441,10 @@ struct ApiWorker::State {
       if (path == "/v1/decide/batch") {
         if (!post) return wrong_method("POST");
         return json_body() ? DecideBatch(request, response) : void();
+      }
+      if (path == "/v1/check") {
+        if (!post) return wrong_method("POST");
+        return json_body() ? Check(request, response) : void();
       }
       if (path == "/access/v1/evaluation" || path == "/access/v1/evaluations") {
         if (!post) return wrong_method("POST");

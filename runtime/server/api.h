@@ -21,6 +21,9 @@
 namespace warden::audit {
 class AuditLog;
 }
+namespace warden::auth {
+class CheckService;
+}
 
 namespace warden::server {
 
@@ -48,7 +51,8 @@ struct ServerContext {
   const ServerConfig* config = nullptr;
   PolicyStore* store = nullptr;
   Metrics* metrics = nullptr;
-  audit::AuditLog* audit = nullptr;  // null: no audit log
+  audit::AuditLog* audit = nullptr;    // null: no audit log
+  auth::CheckService* auth = nullptr;  // null: /v1/check is not configured
   std::atomic<bool> draining{false};
 };
 

@@ -83,6 +83,23 @@ class ObjectReader {
     }
   }
 
+  void Seconds(absl::string_view key, absl::Duration* out, uint64_t min_s, uint64_t max_s) {
+    uint64_t seconds = 0;
+    if (Get(key) == nullptr) return;
+    Unsigned(key, &seconds, max_s, min_s);
+    *out = absl::Seconds(static_cast<int64_t>(seconds));
+  }
+
+  void Number(absl::string_view key, double* out, double min, double max) {
+    if (const json* v = Get(key)) {
+      if (v->is_number() && v->get<double>() >= min && v->get<double>() <= max) {
+        *out = v->get<double>();
+      } else {
+        Fail(key, absl::StrCat("must be a number from ", min, " to ", max));
+      }
+    }
+  }
+
   void Millis(absl::string_view key, absl::Duration* out, uint64_t min_ms) {
     uint64_t ms = 0;
     if (Get(key) == nullptr) return;
@@ -189,6 +206,127 @@ void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
   r.Millis("fsync_interval_ms", &audit->fsync_interval, 1);
 }
 
+void ReadClaims(const json& object, const std::string& path, auth::ClaimMapping* claims,
+                absl::Status* status) {
+  ObjectReader r(object, path, status);
+  r.OnlyKeys({"subject", "roles", "tenant", "attributes", "mfa_methods", "mfa_acr_values"});
+  r.String("subject", &claims->subject);
+  r.Strings("roles", &claims->roles);
+  r.String("tenant", &claims->tenant);
+  if (const json* v = r.Get("attributes")) {
+    if (!v->is_object()) return r.Fail("attributes", "must map subject attributes to claim names");
+    for (const auto& [attribute, claim] : v->items()) {
+      if (!claim.is_string() || claim.get<std::string>().empty())
+        return r.Fail("attributes", absl::StrCat(attribute, " must name a claim"));
+      claims->attributes.emplace_back(attribute, claim.get<std::string>());
+    }
+  }
+  r.Strings("mfa_methods", &claims->mfa_methods);
+  r.Strings("mfa_acr_values", &claims->mfa_acr_values);
+}
+
+void ReadIssuer(const json& object, const std::string& path, auth::IssuerSettings* issuer,
+                absl::Status* status) {
+  ObjectReader r(object, path, status);
+  r.OnlyKeys({"issuer", "audiences", "algorithms", "jwks_file", "hmac_keys", "leeway_s",
+              "max_lifetime_s", "required_claims", "claims"});
+  r.String("issuer", &issuer->issuer);
+  if (issuer->issuer.empty()) r.Fail("issuer", "is required (the exact `iss` of its tokens)");
+  r.Strings("audiences", &issuer->audiences);
+  if (issuer->audiences.empty()) r.Fail("audiences", "must name at least one accepted audience");
+  r.Strings("algorithms", &issuer->algorithms);
+  if (issuer->algorithms.empty()) r.Fail("algorithms", "must list the accepted algorithms");
+  for (const std::string& alg : issuer->algorithms) {
+    if (alg != "RS256" && alg != "PS256" && alg != "ES256" && alg != "EdDSA" && alg != "HS256")
+      r.Fail("algorithms", "accepts RS256, PS256, ES256, EdDSA and HS256");
+  }
+  r.String("jwks_file", &issuer->jwks_file);
+  if (const json* v = r.Get("hmac_keys")) {
+    if (!v->is_array())
+      return r.Fail("hmac_keys", "must be a list of {kid, secret_env|secret_file}");
+    for (size_t i = 0; i < v->size(); ++i) {
+      auth::HmacKeySource key;
+      ObjectReader k((*v)[i], absl::StrCat(path, ".hmac_keys[", i, "]"), status);
+      k.OnlyKeys({"kid", "secret_env", "secret_file"});
+      k.String("kid", &key.kid);
+      k.String("secret_env", &key.secret_env);
+      k.String("secret_file", &key.secret_file);
+      if (key.secret_env.empty() == key.secret_file.empty())
+        k.Fail("", "needs exactly one of secret_env and secret_file (never the secret itself)");
+      issuer->hmac_keys.push_back(std::move(key));
+    }
+  }
+  r.Seconds("leeway_s", &issuer->leeway, 0, 300);
+  r.Seconds("max_lifetime_s", &issuer->max_lifetime, 1, uint64_t{366} * 86400);
+  r.Strings("required_claims", &issuer->required_claims);
+  if (const json* v = r.Get("claims")) ReadClaims(*v, path + ".claims", &issuer->claims, status);
+}
+
+void ReadAuth(const json& object, auth::AuthConfig* config, absl::Status* status) {
+  ObjectReader r(object, "auth", status);
+  r.OnlyKeys({"state", "create_state", "issuers", "api_keys", "token_cache_entries", "ip_lists",
+              "geoip", "travel", "attempts", "hours", "devices_per_subject", "max_subjects",
+              "max_buckets", "flush_interval_ms", "poll_interval_ms"});
+  config->enabled = true;
+  r.String("state", &config->state);
+  if (config->state.empty()) r.Fail("state", "is required (the SQLite state database)");
+  r.Bool("create_state", &config->create_state);
+  if (const json* v = r.Get("issuers")) {
+    if (!v->is_array()) return r.Fail("issuers", "must be a list of issuers");
+    for (size_t i = 0; i < v->size(); ++i) {
+      auth::IssuerSettings issuer;
+      ReadIssuer((*v)[i], absl::StrCat("auth.issuers[", i, "]"), &issuer, status);
+      config->issuers.push_back(std::move(issuer));
+    }
+  }
+  r.Bool("api_keys", &config->api_keys);
+  r.Unsigned("token_cache_entries", &config->token_cache_entries, 100'000'000);
+  if (const json* v = r.Get("ip_lists")) {
+    if (!v->is_array()) return r.Fail("ip_lists", "must be a list of {name, file}");
+    for (size_t i = 0; i < v->size(); ++i) {
+      auth::IpListSettings list;
+      ObjectReader l((*v)[i], absl::StrCat("auth.ip_lists[", i, "]"), status);
+      l.OnlyKeys({"name", "file"});
+      l.String("name", &list.name);
+      l.String("file", &list.file);
+      if (list.name.empty() || list.file.empty()) l.Fail("", "needs a name and a file");
+      config->ip_lists.push_back(std::move(list));
+    }
+  }
+  if (const json* v = r.Get("geoip")) {
+    ObjectReader g(*v, "auth.geoip", status);
+    g.OnlyKeys({"city", "anonymous"});
+    g.String("city", &config->geoip_city);
+    g.String("anonymous", &config->geoip_anonymous);
+  }
+  if (const json* v = r.Get("travel")) {
+    ObjectReader t(*v, "auth.travel", status);
+    t.OnlyKeys({"max_speed_kmh", "min_distance_km"});
+    t.Number("max_speed_kmh", &config->max_travel_speed_kmh, 1, 100000);
+    t.Number("min_distance_km", &config->min_travel_distance_km, 0, 20040);
+  }
+  if (const json* v = r.Get("attempts")) {
+    ObjectReader a(*v, "auth.attempts", status);
+    a.OnlyKeys({"lockout_after", "window_s", "base_lockout_s", "max_lockout_s"});
+    a.Unsigned("lockout_after", &config->lockout_after, 1000, 1);
+    a.Seconds("window_s", &config->attempts_window, 1, uint64_t{30} * 86400);
+    a.Seconds("base_lockout_s", &config->base_lockout, 1, 86400);
+    a.Seconds("max_lockout_s", &config->max_lockout, 1, uint64_t{30} * 86400);
+  }
+  if (const json* v = r.Get("hours")) {
+    ObjectReader h(*v, "auth.hours", status);
+    h.OnlyKeys({"time_zone", "min_samples", "unusual_below"});
+    h.String("time_zone", &config->hours_time_zone);
+    h.Unsigned("min_samples", &config->hours_min_samples, 1'000'000, 1);
+    h.Fraction("unusual_below", &config->hours_unusual_below);
+  }
+  r.Unsigned("devices_per_subject", &config->devices_per_subject, 1000, 1);
+  r.Unsigned("max_subjects", &config->max_subjects, 100'000'000, 1);
+  r.Unsigned("max_buckets", &config->max_buckets, 100'000'000, 1);
+  r.Millis("flush_interval_ms", &config->flush_interval, 100);
+  r.Millis("poll_interval_ms", &config->poll_interval, 50);
+}
+
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
@@ -198,7 +336,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
   absl::Status status;
   ObjectReader r(root, "", &status);
   r.OnlyKeys({"socket", "admin_socket", "tcp_port", "policies", "data", "stdlib", "threads",
-              "limits", "audit", "watch", "watch_interval_ms", "strict_requests", "log_format"});
+              "limits", "audit", "auth", "watch", "watch_interval_ms", "strict_requests",
+              "log_format"});
   if (const json* v = r.Get("socket")) ReadSocket(*v, "socket", &config.socket, &status);
   if (const json* v = r.Get("admin_socket"))
     ReadSocket(*v, "admin_socket", &config.admin_socket, &status);
@@ -213,6 +352,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
   r.Unsigned("threads", &config.threads, 256);
   if (const json* v = r.Get("limits")) ReadLimits(*v, &config.limits, &status);
   if (const json* v = r.Get("audit")) ReadAudit(*v, &config.audit, &status);
+  if (const json* v = r.Get("auth")) ReadAuth(*v, &config.auth, &status);
   r.Bool("watch", &config.watch);
   r.Millis("watch_interval_ms", &config.watch_interval, 50);
   r.Bool("strict_requests", &config.strict_requests);

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "runtime/auth/auth_config.h"
 
 namespace warden::server {
 
@@ -61,7 +62,8 @@ struct ServerConfig {
   int threads = 0;                   // 0: one per core
   LimitsConfig limits;
   AuditConfig audit;
-  bool watch = true;  // reload when the policy files change
+  auth::AuthConfig auth;  // /v1/check; disabled unless the file has an "auth" object
+  bool watch = true;      // reload when the policy files change
   absl::Duration watch_interval = absl::Seconds(1);
   bool strict_requests = false;     // unknown attributes / wrong types are bad requests
   std::string log_format = "json";  // json | text

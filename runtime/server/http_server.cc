@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/auth/check_service.h"
 #include "runtime/server/beast_request.h"
 #include "runtime/server/log.h"
 
@@ -426,6 +427,7 @@ struct HttpServer::Impl {
   std::optional<asio::signal_set> signals;
   std::optional<asio::steady_timer> watch_timer;
   std::optional<asio::steady_timer> drain_timer;
+  std::optional<asio::steady_timer> auth_timer;  // the auth front-end's housekeeping
   std::string pending_fingerprint;
   size_t next_loop = 0;
   int tcp_port = -1;
@@ -581,6 +583,17 @@ struct HttpServer::Impl {
     });
   }
 
+  // Revocations and API keys changed by the CLI, rotated JWKS files, and
+  // the periodic write of the signal tables (auth::CheckService::Tick).
+  void AuthTick() {
+    auth_timer->expires_after(std::chrono::milliseconds(100));
+    auth_timer->async_wait([this](beast::error_code ec) {
+      if (ec || stopping.load()) return;
+      context.auth->Tick(absl::Now());
+      AuthTick();
+    });
+  }
+
   void WaitForSignal() {
     signals->async_wait([this](beast::error_code ec, int signal) {
       if (ec) return;
@@ -620,6 +633,7 @@ struct HttpServer::Impl {
     for (auto& loop : loops) drain_loop(*loop);
     drain_loop(*control);
     if (watch_timer) watch_timer->cancel();
+    if (auth_timer) auth_timer->cancel();
     drain_deadline = absl::Now() + context.config->limits.drain_timeout;
     PollDrained();
   }
@@ -686,6 +700,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (config.watch && raw->fingerprint) {
     raw->watch_timer.emplace(raw->control->io);
     raw->WatchTick();
+  }
+  if (context.auth != nullptr) {
+    raw->auth_timer.emplace(raw->control->io);
+    raw->AuthTick();
   }
   const LimitsConfig& limits = config.limits;
   const absl::Duration shortest = std::min(
