@@ -361,6 +361,9 @@ class Generator {
         ip.bytes[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
       }
       ip.prefix = Chance(85) ? max : prefix;
+      // A network keeps its host bits clear (data files reject anything else).
+      for (int bit = ip.prefix; bit < max; ++bit)
+        ip.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
     } else {
       ip.v6 = Chance(15);
       int bytes = ip.v6 ? 16 : 4;
