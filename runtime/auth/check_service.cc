@@ -712,8 +712,9 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
       r.append(s.context_rest);
       r.push_back(',');
     }
-    r.append("\"time\":");
-    absl::StrAppend(&r, absl::ToUnixMillis(now));
+    r.append("\"time\":\"");
+    r.append(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now, absl::UTCTimeZone()));
+    r.push_back('"');
 
     // Network and place.
     bool anonymous = false, hosting = false, tor = false, listed = false;
