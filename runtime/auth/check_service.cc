@@ -462,7 +462,8 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
       return bad_request("malformed_json", "the body must be a JSON object");
     // On-demand parsing stops at the object's end: refuse trailing text.
     std::string_view whole;
-    if (root.raw_json().get(whole) != simdjson::SUCCESS || root.reset().error() != simdjson::SUCCESS)
+    if (root.raw_json().get(whole) != simdjson::SUCCESS ||
+        root.reset().error() != simdjson::SUCCESS)
       return bad_request("malformed_json", "the body is not valid JSON");
     for (size_t at = static_cast<size_t>(whole.data() + whole.size() - s.padded.data());
          at < s.padded.size(); ++at) {

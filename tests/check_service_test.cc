@@ -1,0 +1,298 @@
+// /v1/check end to end without the transport: credentials, claim mapping,
+// computed context, revocation, API key scope, devices, limits, lockout.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "compiler/codegen.h"
+#include "compiler/driver.h"
+#include "nlohmann/json.hpp"
+#include "runtime/auth/api_keys.h"
+#include "runtime/auth/check_service.h"
+#include "runtime/auth/state_store.h"
+#include "tests/auth_test_support.h"
+#include "tests/test_support.h"
+#include "warden/engine.h"
+
+namespace warden::auth {
+namespace {
+
+using nlohmann::json;
+using testing::TestKeys;
+
+constexpr char kPolicy[] = R"(package t
+
+schema {
+  subject { team: string? }
+  resource model { tier: string }
+  context { channel: string? }
+  actions { invoke, admin }
+}
+
+role user
+role operator
+
+limit calls: 2 per 1h by subject.id
+
+policy models on model {
+  rule limited: deny invoke if limits.calls.exceeded because "call limit reached"
+  rule new_device_mfa: step_up mfa admin if not context.device.known and not subject.auth.mfa
+      obligation step_up { max_auth_age: 5m }
+  rule users_invoke: permit invoke if subject has role user
+  rule operators_admin: permit admin if subject has role operator
+  rule locked: deny * if context.attempts.locked because "locked"
+}
+)";
+
+std::unique_ptr<Engine> CompileEngine() {
+  CompileOptions options;
+  options.run_lints = false;
+  auto compilation = CompileSources({{"t.warden", kPolicy}}, options);
+  REQUIRE(compilation->program != nullptr);
+  auto program = GenerateBytecode(*compilation->program, compilation->sources);
+  REQUIRE(program.ok());
+  auto engine = Engine::FromProgram(*std::move(program));
+  REQUIRE(engine.ok());
+  return *std::move(engine);
+}
+
+struct Fixture {
+  warden::testing::TempDir dir;
+  TestKeys keys;
+  std::unique_ptr<Engine> engine = CompileEngine();
+  // Revocations are stamped with the real clock, so the checks run near it.
+  absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  AuthConfig config;
+  std::unique_ptr<CheckService> service;
+  std::unique_ptr<JsonSession> json_session;
+  CheckService::Session session;
+  Decision decision;
+
+  Fixture() {
+    config.enabled = true;
+    config.state = dir / "state.db";
+    config.create_state = true;
+    IssuerSettings issuer;
+    issuer.issuer = "https://id.test";
+    issuer.audiences = {"api"};
+    issuer.algorithms = {"ES256", "HS256"};
+    issuer.jwks_file = dir.Write("jwks.json", keys.Jwks());
+    issuer.hmac_keys = {HmacKeySource{"hs-1", "", dir.Write("hs.secret", keys.hmac_secret + "\n")}};
+    issuer.claims.attributes = {{"team", "org.team"}};
+    config.issuers.push_back(issuer);
+    config.lockout_after = 3;
+    Start();
+  }
+
+  void Start() {
+    auto created = CheckService::Create(config, now);
+    REQUIRE_MESSAGE(created.ok(), created.status().ToString());
+    service = *std::move(created);
+    json_session = std::make_unique<JsonSession>(*engine);
+  }
+
+  json Claims(const std::string& sub, json roles = json::array({"user"})) const {
+    json claims = testing::Claims("https://id.test", "api", sub, absl::ToUnixSeconds(now));
+    claims["roles"] = roles;
+    claims["org"] = {{"team", "blue"}};
+    return claims;
+  }
+
+  json Check(const json& body, unsigned want_status = 200) {
+    std::string out;
+    const CheckOutcome outcome =
+        service->Check(body.dump(), *engine, *json_session, session, &decision, now, &out);
+    CHECK_MESSAGE(outcome.http_status == want_status, out);
+    json parsed = json::parse(out, nullptr, false);
+    REQUIRE_MESSAGE(!parsed.is_discarded(), out);
+    return parsed;
+  }
+
+  static json Request(const std::string& credential_key, const std::string& credential,
+                      const std::string& action = "invoke") {
+    return {{credential_key, credential},
+            {"action", action},
+            {"resource", {{"type", "model"}, {"id", "m1"}, {"tier", "small"}}},
+            {"context", {{"ip", "192.0.2.10"}, {"device", {{"id", "laptop-1"}}}}}};
+  }
+};
+
+TEST_CASE("a verified token permits, with its claims mapped to the subject") {
+  Fixture f;
+  const json answer = f.Check(Fixture::Request("token", f.keys.Mint("ES256", f.Claims("ann"))));
+  CHECK(answer["decision"] == "permit");
+  CHECK(answer["identity"]["subject"] == "ann");
+  CHECK(answer["identity"]["kind"] == "token");
+  const std::string built(f.session.decision_request());
+  CHECK(warden::testing::Contains(built, "\"team\":\"blue\""));
+  CHECK(warden::testing::Contains(built, "\"kind\":\"token\""));
+  CHECK_FALSE(warden::testing::Contains(built, "eyJ"));  // the credential is never in it
+  // HS256 with the secret read from a file, and the Bearer form.
+  const json bearer =
+      f.Check(Fixture::Request("authorization", "Bearer " + f.keys.Mint("HS256", f.Claims("bo"))));
+  CHECK(bearer["decision"] == "permit");
+}
+
+TEST_CASE("refused tokens are denies with a reason code") {
+  Fixture f;
+  int address = 0;
+  auto code_of = [&](const std::string& token) {
+    json body = Fixture::Request("token", token);
+    body["context"]["ip"] = "203.0.113." + std::to_string(++address);  // no lockout here
+    const json answer = f.Check(body);
+    CHECK(answer["decision"] == "deny");
+    return answer["auth_error"]["code"].get<std::string>();
+  };
+  std::string token = f.keys.Mint("ES256", f.Claims("ann"));
+  CHECK(code_of(token.substr(0, token.size() - 4) + "AAAA") == "token_bad_signature");
+  CHECK(code_of("not.a.token") == "token_bad_base64");
+  json expired = f.Claims("ann");
+  expired["exp"] = absl::ToUnixSeconds(f.now) - 3600;
+  expired["iat"] = absl::ToUnixSeconds(f.now) - 7200;
+  expired["nbf"] = expired["iat"];
+  CHECK(code_of(f.keys.Mint("ES256", expired)) == "token_expired");
+  json wrong_audience = f.Claims("ann");
+  wrong_audience["aud"] = "other";
+  CHECK(code_of(f.keys.Mint("ES256", wrong_audience)) == "token_wrong_audience");
+  CHECK(code_of(testing::MintRaw(R"({"alg":"none"})", f.Claims("ann").dump(), "HS256", nullptr,
+                                 "x")) == "token_alg_none");
+  const json none = f.Check({{"action", "invoke"}, {"resource", {{"type", "model"}, {"id", "m"}}}});
+  CHECK(none["auth_error"]["code"] == "credential_missing");
+}
+
+TEST_CASE("a check may not supply the subject or the computed context") {
+  Fixture f;
+  const std::string token = f.keys.Mint("ES256", f.Claims("ann"));
+  json with_subject = Fixture::Request("token", token);
+  with_subject["subject"] = {{"id", "root"}};
+  CHECK(f.Check(with_subject, 400)["error"]["code"] == "bad_request");
+  for (const char* computed : {"geo", "network", "attempts", "unusual_hour", "time"}) {
+    json body = Fixture::Request("token", token);
+    body["context"][computed] = true;
+    CHECK(f.Check(body, 400)["error"]["code"] == "bad_request");
+  }
+  json known = Fixture::Request("token", token);
+  known["context"]["device"]["known"] = true;
+  f.Check(known, 400);
+  CHECK(f.Check(json::parse("[1]"), 400)["error"]["code"] == "malformed_json");
+  // A custom context attribute passes through.
+  json custom = Fixture::Request("token", token);
+  custom["context"]["channel"] = "web";
+  CHECK(f.Check(custom)["decision"] == "permit");
+  CHECK(
+      warden::testing::Contains(std::string(f.session.decision_request()), "\"channel\":\"web\""));
+}
+
+TEST_CASE("revoked tokens and subjects are refused, also from the cache") {
+  Fixture f;
+  const json claims = f.Claims("ann");
+  const std::string token = f.keys.Mint("ES256", claims);
+  CHECK(f.Check(Fixture::Request("token", token))["decision"] == "permit");  // now cached
+  {
+    auto store = StateStore::Open(f.config.state);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->RevokeJti(claims["jti"].get<std::string>(), std::nullopt, "stolen").ok());
+  }
+  f.now += absl::Seconds(2);
+  f.service->Tick(f.now);
+  CHECK(f.Check(Fixture::Request("token", token))["auth_error"]["code"] == "token_revoked");
+  const std::string other = f.keys.Mint("ES256", f.Claims("cy"));
+  {
+    auto store = StateStore::Open(f.config.state);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->RevokeSubject("", "cy", f.now, "left the company").ok());
+  }
+  f.now += absl::Seconds(2);
+  f.service->Tick(f.now);
+  CHECK(f.Check(Fixture::Request("token", other))["auth_error"]["code"] == "subject_revoked");
+}
+
+TEST_CASE("API keys: verified, scoped, and mapped to the subject") {
+  Fixture f;
+  ApiKeySpec spec;
+  spec.subject = "svc-batch";
+  spec.roles = {"user"};
+  spec.actions = {"invoke"};
+  auto key = GenerateApiKey(spec, f.now);
+  REQUIRE(key.ok());
+  {
+    auto store = StateStore::Open(f.config.state);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->PutApiKey(key->record).ok());
+  }
+  f.now += absl::Seconds(2);
+  f.service->Tick(f.now);
+  const json permit = f.Check(Fixture::Request("api_key", key->key));
+  CHECK(permit["decision"] == "permit");
+  CHECK(permit["identity"]["key_id"] == key->record.id);
+  CHECK(
+      warden::testing::Contains(std::string(f.session.decision_request()), "\"kind\":\"api_key\""));
+  CHECK(f.Check(Fixture::Request("api_key", key->key, "admin"))["auth_error"]["code"] ==
+        "api_key_out_of_scope");
+  std::string wrong = key->key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  CHECK(f.Check(Fixture::Request("api_key", wrong))["auth_error"]["code"] == "api_key_unknown");
+}
+
+TEST_CASE("a new device steps up with what to ask for; after a permit it is known") {
+  Fixture f;
+  const std::string operator_token =
+      f.keys.Mint("ES256", f.Claims("ops", json::array({"operator"})));
+  const json step_up = f.Check(Fixture::Request("token", operator_token, "admin"));
+  CHECK(step_up["decision"] == "step_up");
+  CHECK(step_up["step_up"]["challenge"] == "mfa");
+  CHECK(step_up["step_up"]["max_auth_age"] == "5m");
+  CHECK(step_up["signals"] == json::array({"new_device"}));
+  // A permit from the device (invoke needs role user: give both) teaches it.
+  const std::string both = f.keys.Mint("ES256", f.Claims("ops", json::array({"operator", "user"})));
+  CHECK(f.Check(Fixture::Request("token", both))["decision"] == "permit");
+  const json again = f.Check(Fixture::Request("token", both, "admin"));
+  CHECK(again["decision"] == "permit");
+  CHECK(again["signals"].empty());
+}
+
+TEST_CASE("limits count permitted requests per key and survive a restart") {
+  Fixture f;
+  const std::string token = f.keys.Mint("ES256", f.Claims("ann"));
+  CHECK(f.Check(Fixture::Request("token", token))["decision"] == "permit");
+  CHECK(f.Check(Fixture::Request("token", token))["decision"] == "permit");
+  REQUIRE(f.service->Flush().ok());
+  f.Start();  // a clean restart reads the buckets back
+  const json third = f.Check(Fixture::Request("token", token));
+  CHECK(third["decision"] == "deny");
+  CHECK(third["reasons"] == json::array({"call limit reached"}));
+  CHECK(third["signals"] == json::array({"rate_limited:calls"}));
+  // Another subject has its own bucket.
+  CHECK(f.Check(Fixture::Request("token", f.keys.Mint("ES256", f.Claims("bo"))))["decision"] ==
+        "permit");
+}
+
+TEST_CASE("failed attempts lock the address out without verifying") {
+  Fixture f;
+  const std::string good = f.keys.Mint("ES256", f.Claims("ann"));
+  const std::string bad = good.substr(0, good.size() - 4) + "AAAA";
+  for (int i = 0; i < 3; ++i) f.Check(Fixture::Request("token", bad));
+  const json locked = f.Check(Fixture::Request("token", good));
+  CHECK(locked["decision"] == "deny");
+  CHECK(locked["auth_error"]["code"] == "locked_out");
+  // Another address is not affected.
+  json elsewhere = Fixture::Request("token", good);
+  elsewhere["context"]["ip"] = "198.51.100.7";
+  CHECK(f.Check(elsewhere)["decision"] == "permit");
+}
+
+TEST_CASE("a missing or corrupt state database is a start-up error") {
+  Fixture f;
+  AuthConfig missing = f.config;
+  missing.state = f.dir / "nope.db";
+  missing.create_state = false;
+  CHECK_FALSE(CheckService::Create(missing, f.now).ok());
+  AuthConfig corrupt = f.config;
+  corrupt.state = f.dir.Write("corrupt.db", std::string(8192, 'x'));
+  CHECK_FALSE(CheckService::Create(corrupt, f.now).ok());
+}
+
+}  // namespace
+}  // namespace warden::auth
