@@ -6,7 +6,7 @@ packages=(
   default-jre-headless antlr4 libantlr4-runtime-dev
   libabsl-dev libre2-dev nlohmann-json3-dev libcli11-dev doctest-dev libbenchmark-dev
   libssl-dev libsqlite3-dev libsimdjson-dev
-  libboost-dev pybind11-dev python3-dev curl libmaxminddb-dev
+  libboost-dev pybind11-dev python3-dev curl libmaxminddb-dev openssl
 )
 missing=()
 for p in "${packages[@]}"; do
