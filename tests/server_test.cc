@@ -17,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "tests/auth_test_support.h"
 #include "tests/server_helpers.h"
 
 namespace warden::server_test {
@@ -1062,6 +1064,68 @@ TEST_CASE("serve: rejected batches leave no decisions in the audit log") {
   REQUIRE(f.server->WaitExit(20000) == 0);
   const std::string text = ReadFile(f.dir / "audit.log");
   CHECK(std::count(text.begin(), text.end(), '\n') == 0);
+}
+
+TEST_CASE("serve: /v1/check verifies the token, sees CLI revocations, and is 404 without auth") {
+  {
+    Fixture plain;
+    CHECK(Post(plain.socket, "/v1/check", "{}").status == 404);
+  }
+  warden::testing::TempDir state_dir;
+  const std::string state = state_dir / "state.db";
+  REQUIRE(Run({"state", "init", "--state", state}).exit_code == 0);
+  const std::string secret = "0123456789abcdef0123456789abcdef-server-test";
+  const std::string secret_file = state_dir.Write("hs.secret", secret);
+  Fixture f(R"({"auth": {"state": ")" + state + R"(", "poll_interval_ms": 100,
+      "issuers": [{"issuer": "https://id.test", "audiences": ["payments"], "algorithms": ["HS256"],
+                   "hmac_keys": [{"kid": "k1", "secret_file": ")" +
+            secret_file + R"("}],
+                   "claims": {"attributes": {"department": "dept"}}}]}})");
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  json claims = {{"iss", "https://id.test"},
+                 {"aud", "payments"},
+                 {"sub", "anna"},
+                 {"iat", now - 10},
+                 {"exp", now + 600},
+                 {"jti", "t-1"},
+                 {"roles", {"payment_approver"}},
+                 {"dept", "ops"}};
+  const std::string token =
+      warden::auth::testing::MintHs256({{"alg", "HS256"}, {"kid", "k1"}}, claims, secret);
+  json body = {{"token", token},
+               {"action", "approve"},
+               {"resource",
+                {{"type", "payment"},
+                 {"id", "p-5"},
+                 {"amount", 800.00},
+                 {"department", "ops"},
+                 {"created_by", "carl"},
+                 {"status", "pending"},
+                 {"beneficiary_country", "FR"},
+                 {"beneficiary_iban", "FR7630006000011234567890189"}}},
+               {"context", {{"ip", "198.51.100.20"}, {"device", {{"id", "laptop-4471"}}}}}};
+  Response first = Post(f.socket, "/v1/check", body.dump());
+  INFO("server stderr: " << f.server->Stderr());
+  REQUIRE(first.status == 200);
+  json answer = Json(first.body);
+  CHECK(answer["identity"]["subject"] == "anna");
+  CHECK(answer["auth_error"].is_null());
+  CHECK(answer["decision"] != "permit");  // a new device and no MFA: the payments policy objects
+
+  json forged = body;
+  forged["token"] = token.substr(0, token.size() - 2) + (token.back() == 'A' ? "BB" : "AA");
+  CHECK(Json(Post(f.socket, "/v1/check", forged.dump()).body)["auth_error"]["code"] ==
+        "token_bad_signature");
+
+  REQUIRE(Run({"tokens", "revoke", "--state", state, "--jti", "t-1"}).exit_code == 0);
+  std::string code;
+  for (int i = 0; i < 50 && code != "token_revoked"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    json again = Json(Post(f.socket, "/v1/check", body.dump()).body);
+    code = again["auth_error"].is_object() ? again["auth_error"]["code"].get<std::string>() : "";
+  }
+  CHECK(code == "token_revoked");
+  f.ExpectServing();
 }
 
 }  // namespace
