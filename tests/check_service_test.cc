@@ -2,6 +2,7 @@
 // computed context, revocation, API key scope, devices, limits, lockout.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -281,6 +282,29 @@ TEST_CASE("failed attempts lock the address out without verifying") {
   json elsewhere = Fixture::Request("token", good);
   elsewhere["context"]["ip"] = "198.51.100.7";
   CHECK(f.Check(elsewhere)["decision"] == "permit");
+}
+
+TEST_CASE("geolocation fills context.geo; a corrupt GeoIP database refuses, never permits") {
+  const std::string geoip = WARDEN_SOURCE_DIR "/../shared/data/geoip";
+  if (!std::filesystem::exists(geoip + "/GeoLite2-City-Test.mmdb")) {
+    MESSAGE("skipped: no ../shared/data/geoip");
+    return;
+  }
+  Fixture f;
+  f.config.geoip_city = geoip + "/GeoLite2-City-Test.mmdb";
+  f.Start();
+  json body = Fixture::Request("token", f.keys.Mint("ES256", f.Claims("ann")));
+  body["context"]["ip"] = "81.2.69.142";
+  CHECK(f.Check(body)["decision"] == "permit");
+  const std::string built(f.session.decision_request());
+  CHECK(warden::testing::Contains(built, "\"country\":\"GB\""));
+  CHECK(warden::testing::Contains(built, "\"latitude\":51.5142"));
+
+  f.config.geoip_city = geoip + "/GeoIP2-City-Test-Broken-Double-Format.mmdb";
+  f.Start();
+  const json refused = f.Check(body);
+  CHECK(refused["decision"] == "deny");
+  CHECK(refused["auth_error"]["code"] == "geoip_unavailable");
 }
 
 TEST_CASE("a missing or corrupt state database is a start-up error") {

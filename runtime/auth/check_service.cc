@@ -594,8 +594,12 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
       ip_key = absl::StrCat("ip:", Av(*check.ip));
     }
     auto refuse = [&](AuthError error, std::string_view detail, std::string_view failed_subject) {
-      if (!ip_key.empty()) i.attempts.RecordFailure(ip_key, now);
-      if (!failed_subject.empty()) i.attempts.RecordFailure(failed_subject, now);
+      // Only a refused credential is a failed attempt: not our own faults,
+      // and not requests refused unread during a lockout.
+      const bool attempt = error != AuthError::kGeoIpUnavailable &&
+                           error != AuthError::kStateUnavailable && error != AuthError::kLockedOut;
+      if (attempt && !ip_key.empty()) i.attempts.RecordFailure(ip_key, now);
+      if (attempt && !failed_subject.empty()) i.attempts.RecordFailure(failed_subject, now);
       outcome.auth_error = error;
       decision->Clear();
       decision->outcome = rt::Outcome::kDeny;
