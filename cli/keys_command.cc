@@ -187,21 +187,32 @@ int RunList(const KeysFlags& flags) {
   return kExitOk;
 }
 
+// The key flags.id names, or nullopt with the error printed and *exit_code
+// set (1: no such key, 2: the database could not be read).
+std::optional<auth::ApiKeyRecord> FindKeyOrReport(auth::StateStore& store, const KeysFlags& flags,
+                                                  int* exit_code) {
+  absl::StatusOr<std::optional<auth::ApiKeyRecord>> found = store.GetApiKey(flags.id);
+  if (!found.ok()) {
+    PrintError(std::string(found.status().message()));
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  if (!found->has_value()) {
+    PrintError(absl::StrCat("no API key `", flags.id, "` in ", flags.state));
+    *exit_code = kExitFindings;
+    return std::nullopt;
+  }
+  return *std::move(*found);
+}
+
 int RunRevoke(const KeysFlags& flags) {
   int exit_code = kExitOk;
   std::unique_ptr<auth::StateStore> store = OpenStateOrReport(flags.state, false, &exit_code);
   if (store == nullptr) return exit_code;
-  absl::StatusOr<std::optional<auth::ApiKeyRecord>> old = store->GetApiKey(flags.id);
-  if (!old.ok()) {
-    PrintError(std::string(old.status().message()));
-    return kExitUsage;
-  }
-  if (!old->has_value()) {
-    PrintError(absl::StrCat("no API key `", flags.id, "` in ", flags.state));
-    return kExitFindings;
-  }
-  if ((*old)->revoked.has_value()) {
-    std::cout << "API key " << flags.id << " was already revoked at " << FormatUtc(*(*old)->revoked)
+  std::optional<auth::ApiKeyRecord> old = FindKeyOrReport(*store, flags, &exit_code);
+  if (!old) return exit_code;
+  if (old->revoked.has_value()) {
+    std::cout << "API key " << flags.id << " was already revoked at " << FormatUtc(*old->revoked)
               << "\n";
     return kExitOk;
   }
@@ -210,7 +221,7 @@ int RunRevoke(const KeysFlags& flags) {
     PrintError(std::string(revoked.status().message()));
     return kExitUsage;
   }
-  std::cout << "revoked API key " << flags.id << " (subject " << (*old)->subject << ")\n";
+  std::cout << "revoked API key " << flags.id << " (subject " << old->subject << ")\n";
   return kExitOk;
 }
 
@@ -226,16 +237,9 @@ int RunRotate(const KeysFlags& flags) {
   int exit_code = kExitOk;
   std::unique_ptr<auth::StateStore> store = OpenStateOrReport(flags.state, false, &exit_code);
   if (store == nullptr) return exit_code;
-  absl::StatusOr<std::optional<auth::ApiKeyRecord>> found = store->GetApiKey(flags.id);
-  if (!found.ok()) {
-    PrintError(std::string(found.status().message()));
-    return kExitUsage;
-  }
-  if (!found->has_value()) {
-    PrintError(absl::StrCat("no API key `", flags.id, "` in ", flags.state));
-    return kExitFindings;
-  }
-  auth::ApiKeyRecord old = **found;
+  std::optional<auth::ApiKeyRecord> found = FindKeyOrReport(*store, flags, &exit_code);
+  if (!found) return exit_code;
+  auth::ApiKeyRecord old = *std::move(found);
   if (old.revoked.has_value()) {
     PrintError(
         absl::StrCat("API key ", old.id, " is revoked; make a new one with `warden keys create`"));

@@ -76,11 +76,12 @@ struct Fixture {
     config.state = dir / "state.db";
     config.create_state = true;
     IssuerSettings issuer;
-    issuer.issuer = "https://id.test";
-    issuer.audiences = {"api"};
-    issuer.algorithms = {"ES256", "HS256"};
-    issuer.jwks_file = dir.Write("jwks.json", keys.Jwks());
-    issuer.hmac_keys = {HmacKeySource{"hs-1", "", dir.Write("hs.secret", keys.hmac_secret + "\n")}};
+    issuer.verify.issuer = "https://id.test";
+    issuer.verify.audiences = {"api"};
+    issuer.verify.algorithms = {"ES256", "HS256"};
+    issuer.verify.jwks_file = dir.Write("jwks.json", keys.Jwks());
+    issuer.hmac_key_sources = {
+        HmacKeySource{"hs-1", "", dir.Write("hs.secret", keys.hmac_secret + "\n")}};
     issuer.claims.attributes = {{"team", "org.team"}};
     config.issuers.push_back(issuer);
     config.lockout_after = 3;

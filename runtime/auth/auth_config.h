@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "runtime/auth/jwt_verifier.h"
 
 namespace warden::auth {
 
@@ -34,15 +35,12 @@ struct ClaimMapping {
   std::vector<std::string> mfa_acr_values;
 };
 
+// One token issuer: what the verifier checks (its hmac_keys are filled
+// from hmac_key_sources when the service starts), where the secrets come
+// from, and how claims map to the subject.
 struct IssuerSettings {
-  std::string issuer;
-  std::vector<std::string> audiences;
-  std::vector<std::string> algorithms;
-  std::string jwks_file;
-  std::vector<HmacKeySource> hmac_keys;
-  absl::Duration leeway = absl::Seconds(30);
-  absl::Duration max_lifetime = absl::Hours(24);
-  std::vector<std::string> required_claims;
+  IssuerConfig verify;
+  std::vector<HmacKeySource> hmac_key_sources;
   ClaimMapping claims;
 };
 

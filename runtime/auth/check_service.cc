@@ -146,12 +146,11 @@ std::string_view RawJson(simdjson::ondemand::value& value) {
 
 struct CheckService::Session::Impl {
   simdjson::ondemand::parser parser;
-  std::string padded;        // the body, padded for simdjson
-  std::string request;       // the decision request built for the engine
-  std::string context_rest;  // the caller's other context members, raw
-  std::string limit_key;
-  std::string signals;  // a JSON array's members
-  std::vector<uint32_t> limits_looked;
+  std::string padded;                   // the body, padded for simdjson
+  std::string request;                  // the decision request built for the engine
+  std::string context_rest;             // the caller's other context members, raw
+  std::vector<std::string> limit_keys;  // by limit index, for this request
+  std::string signals;                  // a JSON array's members
 };
 
 CheckService::Session::Session() : impl_(std::make_unique<Impl>()) {}
@@ -165,7 +164,6 @@ struct CheckService::Impl {
   std::unique_ptr<StateStore> store;
   std::unique_ptr<TokenVerifier> verifier;  // null: no issuers
   std::unique_ptr<TokenCache> cache;        // null: caching off
-  std::vector<const IssuerSettings*> issuer_by_index;
   ApiKeyTable api_keys;
 
   mutable absl::Mutex revocations_mutex;
@@ -216,7 +214,7 @@ struct CheckService::Impl {
 
   const IssuerSettings* IssuerFor(std::string_view iss) const {
     for (const IssuerSettings& issuer : config.issuers) {
-      if (issuer.issuer == iss) return &issuer;
+      if (issuer.verify.issuer == iss) return &issuer;
     }
     return nullptr;
   }
@@ -286,8 +284,9 @@ struct CheckService::Impl {
     std::shared_ptr<const Revocations> revoked = CurrentRevocations();
     if (revoked == nullptr) return AuthError::kStateUnavailable;
     if (!token.jti.empty() && revoked->jtis.contains(token.jti)) return AuthError::kRevokedToken;
+    if (revoked->subjects.empty()) return AuthError::kNone;
     for (std::string_view issuer : {std::string_view(token.issuer), std::string_view()}) {
-      auto it = revoked->subjects.find(absl::StrCat(Av(issuer), "\n", token.subject));
+      auto it = revoked->subjects.find(RevokedSubjectKey(issuer, token.subject));
       if (it != revoked->subjects.end() && token.issued_at < it->second)
         return AuthError::kRevokedSubject;
     }
@@ -310,16 +309,9 @@ absl::StatusOr<std::unique_ptr<CheckService>> CheckService::Create(const AuthCon
   if (!config.issuers.empty()) {
     std::vector<IssuerConfig> issuers;
     for (const IssuerSettings& settings : config.issuers) {
-      IssuerConfig issuer;
-      issuer.issuer = settings.issuer;
-      issuer.audiences = settings.audiences;
-      issuer.algorithms = settings.algorithms;
-      issuer.jwks_file = settings.jwks_file;
-      issuer.leeway = settings.leeway;
-      issuer.max_lifetime = settings.max_lifetime;
-      issuer.required_claims = settings.required_claims;
-      for (const HmacKeySource& source : settings.hmac_keys) {
-        absl::StatusOr<std::string> secret = ReadSecret(source, settings.issuer);
+      IssuerConfig issuer = settings.verify;
+      for (const HmacKeySource& source : settings.hmac_key_sources) {
+        absl::StatusOr<std::string> secret = ReadSecret(source, issuer.issuer);
         if (!secret.ok()) return secret.status();
         issuer.hmac_keys.push_back(HmacKey{source.kid, *std::move(secret)});
       }
@@ -417,13 +409,11 @@ namespace {
 struct CheckBody {
   std::string_view token;
   std::string_view api_key;
-  std::string_view action;  // raw JSON string token
   std::string_view action_name;
   std::string_view resource;  // raw JSON object
   std::string_view resource_type;
   std::optional<std::string_view> ip;
   std::optional<std::string_view> device_id;
-  bool has_context = false;
 };
 
 }  // namespace
@@ -523,7 +513,6 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
         simdjson::ondemand::object context;
         if (value.get_object().get(context) != simdjson::SUCCESS)
           return bad_request("bad_request", "context must be an object");
-        check.has_context = true;
         for (auto member : context) {
           std::string_view name;
           if (member.unescaped_key().get(name) != simdjson::SUCCESS)
@@ -620,10 +609,9 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
     // guessing cannot continue, and the answer does not say whether the
     // guess was right.
     std::string key_lock;
-    if (!check.api_key.empty()) {
-      std::string_view rest = check.api_key.substr(std::min<size_t>(4, check.api_key.size()));
-      key_lock = absl::StrCat("k:", Av(rest.substr(0, rest.find('_'))));
-    }
+    if (std::string key_id, secret;
+        !check.api_key.empty() && ParseApiKey(check.api_key, &key_id, &secret))
+      key_lock = absl::StrCat("k:", key_id);
     if ((!ip_key.empty() && i.attempts.Get(ip_key, now).locked) ||
         (!key_lock.empty() && i.attempts.Get(key_lock, now).locked)) {
       signal("locked_out");
@@ -835,11 +823,12 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
       return outcome;
     }
     const bc::Program& program = engine.program();
+    if (s.limit_keys.size() < program.limits.size()) s.limit_keys.resize(program.limits.size());
     for (uint32_t limit = 0; limit < program.limits.size(); ++limit) {
-      rt::AppendLimitKey(program, limit, frame, &s.limit_key);
+      rt::AppendLimitKey(program, limit, frame, &s.limit_keys[limit]);
       const bc::Limit& declared = program.limits[limit];
       const RateLimiter::Peek peek = i.limiter.Look(
-          0, declared.count, absl::Milliseconds(declared.window_ms), s.limit_key, now);
+          declared.count, absl::Milliseconds(declared.window_ms), s.limit_keys[limit], now);
       frame.SetLimitCount(limit, peek.counted);
     }
     engine.Decide(frame, decision);
@@ -848,10 +837,9 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
     // ------------------------------------------------ record
     if (decision->outcome == rt::Outcome::kPermit) {
       for (uint32_t limit : decision->limits_read) {
-        rt::AppendLimitKey(program, limit, frame, &s.limit_key);
         const bc::Limit& declared = program.limits[limit];
-        i.limiter.Consume(0, declared.count, absl::Milliseconds(declared.window_ms), s.limit_key,
-                          now);
+        i.limiter.Consume(declared.count, absl::Milliseconds(declared.window_ms),
+                          s.limit_keys[limit], now);
       }
       if (place && place->latitude && place->longitude)
         i.last_signins.Record(subject_id,

@@ -225,9 +225,10 @@ void ReadClaims(const json& object, const std::string& path, auth::ClaimMapping*
   r.Strings("mfa_acr_values", &claims->mfa_acr_values);
 }
 
-void ReadIssuer(const json& object, const std::string& path, auth::IssuerSettings* issuer,
+void ReadIssuer(const json& object, const std::string& path, auth::IssuerSettings* settings,
                 absl::Status* status) {
   ObjectReader r(object, path, status);
+  auth::IssuerConfig* issuer = &settings->verify;
   r.OnlyKeys({"issuer", "audiences", "algorithms", "jwks_file", "hmac_keys", "leeway_s",
               "max_lifetime_s", "required_claims", "claims"});
   r.String("issuer", &issuer->issuer);
@@ -253,13 +254,13 @@ void ReadIssuer(const json& object, const std::string& path, auth::IssuerSetting
       k.String("secret_file", &key.secret_file);
       if (key.secret_env.empty() == key.secret_file.empty())
         k.Fail("", "needs exactly one of secret_env and secret_file (never the secret itself)");
-      issuer->hmac_keys.push_back(std::move(key));
+      settings->hmac_key_sources.push_back(std::move(key));
     }
   }
   r.Seconds("leeway_s", &issuer->leeway, 0, 300);
   r.Seconds("max_lifetime_s", &issuer->max_lifetime, 1, uint64_t{366} * 86400);
   r.Strings("required_claims", &issuer->required_claims);
-  if (const json* v = r.Get("claims")) ReadClaims(*v, path + ".claims", &issuer->claims, status);
+  if (const json* v = r.Get("claims")) ReadClaims(*v, path + ".claims", &settings->claims, status);
 }
 
 void ReadAuth(const json& object, auth::AuthConfig* config, absl::Status* status) {

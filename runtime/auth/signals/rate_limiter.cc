@@ -103,8 +103,8 @@ RateLimiter::Peek RateLimiter::PeekOf(const Bucket& bucket) {
   return peek;
 }
 
-RateLimiter::Peek RateLimiter::Look(uint32_t, int64_t capacity, absl::Duration window,
-                                    std::string_view key, absl::Time now) const {
+RateLimiter::Peek RateLimiter::Look(int64_t capacity, absl::Duration window, std::string_view key,
+                                    absl::Time now) const {
   if (capacity <= 0) return Peek{0, true, 0, absl::InfiniteDuration()};
   int64_t window_ns = WindowNs(window);
   std::string storage;
@@ -117,7 +117,7 @@ RateLimiter::Peek RateLimiter::Look(uint32_t, int64_t capacity, absl::Duration w
   });
 }
 
-void RateLimiter::Consume(uint32_t, int64_t capacity, absl::Duration window, std::string_view key,
+void RateLimiter::Consume(int64_t capacity, absl::Duration window, std::string_view key,
                           absl::Time now) {
   if (capacity <= 0) return;
   int64_t window_ns = WindowNs(window);

@@ -54,10 +54,10 @@ class RateLimiter {
 
   explicit RateLimiter(size_t max_buckets = 1'000'000);
 
-  Peek Look(uint32_t limit, int64_t capacity, absl::Duration window, std::string_view key,
-            absl::Time now) const;
-  void Consume(uint32_t limit, int64_t capacity, absl::Duration window, std::string_view key,
-               absl::Time now);
+  // `key` names the limit and its bucket (rt::AppendLimitKey), so buckets
+  // survive a reload that renumbers the limits.
+  Peek Look(int64_t capacity, absl::Duration window, std::string_view key, absl::Time now) const;
+  void Consume(int64_t capacity, absl::Duration window, std::string_view key, absl::Time now);
   // Removes buckets that have refilled by `now`; returns how many.
   size_t Sweep(absl::Time now);
 
