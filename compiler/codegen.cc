@@ -81,13 +81,30 @@ class Generator {
     bc::TypeRef ref;
     ref.code = Code(type->kind);
     if (type->kind == TypeKind::kEnum) ref.enumeration = EnumIndex(type->enumeration);
+    if (type->kind == TypeKind::kRecord) ref.record = ShapeIndex(type->record);
     if (type->kind == TypeKind::kSet) {
       const Type* element = type->element;
       ref.element = element == nullptr ? bc::TypeCode::kBool : Code(element->kind);
       if (element != nullptr && element->kind == TypeKind::kEnum)
         ref.enumeration = EnumIndex(element->enumeration);
+      if (element != nullptr && element->kind == TypeKind::kRecord)
+        ref.record = ShapeIndex(element->record);
     }
     return ref;
+  }
+
+  // The shape of a record held as a value (a set member, a data value). Its
+  // nested records get their shapes first, so a shape only names earlier ones.
+  int32_t ShapeIndex(const RecordType* record) {
+    if (auto it = shapes_.find(record); it != shapes_.end()) return it->second;
+    bc::RecordShape shape;
+    shape.name = record->name;
+    for (const Field& field : record->fields)
+      shape.fields.push_back(bc::RecordField{field.name, TypeOf(field.type), field.optional});
+    int32_t index = static_cast<int32_t>(out_.records.size());
+    out_.records.push_back(std::move(shape));
+    shapes_.emplace(record, index);
+    return index;
   }
 
   static ValueKind ScalarKind(const Type* type) {
@@ -101,18 +118,30 @@ class Generator {
         return ValueKind::kIp;
       case TypeKind::kSet:
         return ValueKind::kSet;
+      case TypeKind::kRecord:
+        return ValueKind::kRecord;
       default:
         return ValueKind::kInt;
     }
   }
 
   RegType RegTypeOf(const Type* type, Span span) {
-    if (type->kind == TypeKind::kRecord || type->kind == TypeKind::kError) {
-      Unsupported(span, "a record value");
+    if (type->kind == TypeKind::kError) {
+      Unsupported(span, "an erroneous value");
       return bc::MakeRegType(ValueKind::kBool);
     }
-    if (type->kind == TypeKind::kSet)
-      return bc::MakeRegType(ValueKind::kSet, ScalarKind(type->element));
+    if (type->kind == TypeKind::kRecord) {
+      return bc::MakeRegType(ValueKind::kRecord, ValueKind::kBool,
+                             static_cast<uint32_t>(ShapeIndex(type->record)));
+    }
+    if (type->kind == TypeKind::kSet) {
+      const Type* element = type->element;
+      if (element != nullptr && element->kind == TypeKind::kRecord) {
+        return bc::MakeRegType(ValueKind::kSet, ValueKind::kRecord,
+                               static_cast<uint32_t>(ShapeIndex(element->record)));
+      }
+      return bc::MakeRegType(ValueKind::kSet, ScalarKind(element));
+    }
     return bc::MakeRegType(ScalarKind(type));
   }
 
@@ -213,7 +242,11 @@ class Generator {
     for (const Attribute& a : in_.attributes) {
       bc::Attribute b;
       b.path = a.path;
-      b.type = TypeOf(a.type);
+      // A request record is flattened into its fields' slots: no shape.
+      if (a.type->kind == TypeKind::kRecord)
+        b.type.code = bc::TypeCode::kRecord;
+      else
+        b.type = TypeOf(a.type);
       b.optional = a.optional;
       b.sensitive = a.sensitive;
       b.builtin = a.builtin;
@@ -256,10 +289,8 @@ class Generator {
       for (const auto& key : limit.keys) b.keys.push_back(LimitKeyOf(*key));
       out_.limits.push_back(std::move(b));
     }
-    for (const DataSlot& data : in_.data) {
-      if (data.type->kind == TypeKind::kRecord) Unsupported(data.span, "a record-typed data value");
+    for (const DataSlot& data : in_.data)
       out_.data.push_back(bc::DataSlot{data.name, TypeOf(data.type)});
-    }
   }
 
   // ---------------------------------------------------------------- constants
@@ -503,8 +534,20 @@ class Generator {
         Emit(Op::kMOVE, dst, it->second);
         return;
       }
-      case CExprKind::kMember:
-        return Unsupported(expr.span, "reading a field of a record held in a set");
+      case CExprKind::kMember: {
+        const CExpr& object = *expr.args[0];
+        int field = -1;
+        if (object.type->kind == TypeKind::kRecord) {
+          const auto& fields = object.type->record->fields;
+          for (size_t f = 0; f < fields.size(); ++f) {
+            if (fields[f].name == expr.text) field = static_cast<int>(f);
+          }
+        }
+        if (field < 0) return Unsupported(expr.span, "a field the record does not have");
+        Operand record(this, object);
+        Emit(Op::kFIELD, dst, record.reg, static_cast<uint32_t>(field));
+        return;
+      }
       case CExprKind::kHas:
         Emit(Op::kHAS, dst, 0, out_.attributes[expr.attribute].slot);
         return;
@@ -552,6 +595,8 @@ class Generator {
           }
           return;
         }
+        if (ScalarKind(expr.type->element) == ValueKind::kRecord)
+          return Unsupported(expr.span, "a set literal of records");
         Emit(Op::kSETNEW, dst, static_cast<uint32_t>(ScalarKind(expr.type->element)),
              static_cast<uint32_t>(expr.args.size()));
         for (const auto& element : expr.args) {
@@ -700,6 +745,8 @@ class Generator {
         return Op::kINS;
       case ValueKind::kIp:
         return Op::kINP;
+      case ValueKind::kRecord:
+        return Op::kINR;
       default:
         return Op::kINI;
     }
@@ -786,7 +833,7 @@ class Generator {
     bool any = expr.kind == CExprKind::kAny;
     Operand set(this, *expr.args[0]);
     uint8_t it = Alloc(bc::MakeRegType(ValueKind::kIter));
-    uint8_t var = Alloc(bc::MakeRegType(ScalarKind(expr.args[0]->type->element)));
+    uint8_t var = Alloc(RegTypeOf(expr.args[0]->type->element, expr.span));
     block_->variables[expr.index] = var;
     Emit(Op::kFORINIT, it);
     uint32_t head = Emit(Op::kFORNEXT, it, set.reg);
@@ -877,6 +924,7 @@ class Generator {
   Span block_span_;
   bool ordered_action_ = false;  // the operand being generated is ordered (`<`, `<=`, …)
   std::map<const EnumType*, int> enums_;
+  std::map<const RecordType*, int32_t> shapes_;
   std::map<FileId, uint32_t> files_;
   std::map<std::string, uint32_t> constants_;
   std::map<std::string, uint32_t> regexes_;

@@ -10,16 +10,25 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxDepth = 8;  // data values are scalars or sets of scalars
+constexpr int kMaxDepth = 32;  // records nest as deep as their schema
 
 absl::StatusOr<DataValue> Convert(const json& v, int depth) {
   if (depth > kMaxDepth) return absl::InvalidArgumentError("data: values nest too deeply");
+  if (v.is_null()) return DataValue::Null();
   if (v.is_boolean()) return DataValue::Bool(v.get<bool>());
   if (v.is_number_integer()) return DataValue::Int(v.get<int64_t>());
   if (v.is_number()) return DataValue::String(v.dump());
   if (v.is_string()) return DataValue::String(v.get<std::string>());
-  if (!v.is_array())
-    return absl::InvalidArgumentError("data: values must be booleans, numbers, strings or lists");
+  if (v.is_object()) {
+    std::vector<std::pair<std::string, DataValue>> fields;
+    for (const auto& [name, item] : v.items()) {
+      absl::StatusOr<DataValue> field = Convert(item, depth + 1);
+      if (!field.ok()) return field.status();
+      fields.emplace_back(name, *std::move(field));
+    }
+    return DataValue::Object(std::move(fields));
+  }
+  if (!v.is_array()) return absl::InvalidArgumentError("data: a value of an unknown JSON type");
   std::vector<DataValue> list;
   for (const json& item : v) {
     absl::StatusOr<DataValue> element = Convert(item, depth + 1);

@@ -1,6 +1,7 @@
 // `data` values from a JSON object ({"name": value, …}), as `warden eval
 // --data`, `warden serve` and the bindings accept them: booleans, integers,
-// strings, other numbers as their text (decimals: "10.50"), arrays as lists.
+// strings, other numbers as their text (decimals: "10.50"), arrays as lists,
+// objects as records, null as an absent optional field.
 #ifndef WARDEN_RUNTIME_DATA_JSON_H_
 #define WARDEN_RUNTIME_DATA_JSON_H_
 

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "compiler/bytecode/bundle.h"
 #include "runtime/decision_json.h"
+#include "runtime/record_value.h"
 
 namespace warden {
 
@@ -54,6 +55,17 @@ DataValue DataValue::List(std::vector<DataValue> v) {
   DataValue d;
   d.kind = Kind::kList;
   d.list = std::move(v);
+  return d;
+}
+DataValue DataValue::Object(std::vector<std::pair<std::string, DataValue>> v) {
+  DataValue d;
+  d.kind = Kind::kObject;
+  d.fields = std::move(v);
+  return d;
+}
+DataValue DataValue::Null() {
+  DataValue d;
+  d.kind = Kind::kNull;
   return d;
 }
 
@@ -270,6 +282,8 @@ struct Engine::Impl {
   absl::Status PrepareData();
   absl::Status ConvertData(const std::string& name, const bc::TypeRef& type, const DataValue* value,
                            Value* out);
+  absl::Status ConvertRecord(const std::string& name, const bc::TypeRef& type,
+                             const DataValue* value, Value* out);
   absl::Status ConvertScalar(const std::string& name, bc::TypeCode code, int32_t enumeration,
                              const DataValue& value, Value* out);
   void BuildIndex();
@@ -281,6 +295,9 @@ struct Engine::Impl {
               std::vector<uint32_t>* order) const;
   void RenderScalar(bc::TypeCode code, int32_t enumeration, const Value& value, std::string* text,
                     std::string* json) const;
+  // Records and sets of records, recursively (fields in declaration order).
+  void RenderComposite(const bc::TypeRef& type, const Value& value, std::string* text,
+                       std::string* json) const;
   void RenderNumber(bc::TypeCode code, const Value& value, char* text, size_t* text_size,
                     char* json, size_t* json_size) const;
 };
@@ -446,8 +463,61 @@ absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode c
   }
 }
 
+absl::Status Engine::Impl::ConvertRecord(const std::string& name, const bc::TypeRef& type,
+                                         const DataValue* value, Value* out) {
+  const bc::RecordShape& shape = program.records[type.record];
+  rt::RecordData* record = prepared.data_arena.NewRecord(
+      static_cast<uint32_t>(type.record), static_cast<uint32_t>(shape.fields.size()));
+  if (record == nullptr) return DataError(name, "too large");
+  out->rec = record;
+  if (value == nullptr) return absl::OkStatus();  // allowed missing: every field absent
+  if (value->kind != DataValue::Kind::kObject) return DataError(name, "expected an object");
+  for (const auto& [key, field_value] : value->fields) {
+    if (shape.FindField(key) < 0) return DataError(name, absl::StrCat("no field `", key, "`"));
+  }
+  for (size_t f = 0; f < shape.fields.size(); ++f) {
+    const bc::RecordField& field = shape.fields[f];
+    std::string path = absl::StrCat(name, ".", field.name);
+    const DataValue* given = nullptr;
+    for (const auto& [key, field_value] : value->fields) {
+      if (key == field.name) given = &field_value;
+    }
+    if (given != nullptr && given->kind == DataValue::Kind::kNull) {
+      if (!field.optional) return DataError(path, "null for a required field");
+      given = nullptr;
+    }
+    if (given == nullptr) {
+      if (!field.optional && !options.allow_missing_data) return DataError(path, "no value given");
+      continue;
+    }
+    if (absl::Status s = ConvertData(path, field.type, given, &record->fields()[f]); !s.ok())
+      return s;
+    record->present()[f] = 1;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Engine::Impl::ConvertData(const std::string& name, const bc::TypeRef& type,
                                        const DataValue* value, Value* out) {
+  if (type.code == bc::TypeCode::kRecord) return ConvertRecord(name, type, value, out);
+  if (type.code == bc::TypeCode::kSet && type.element == bc::TypeCode::kRecord) {
+    std::vector<Value>& members = prepared.data_sets.emplace_back();
+    if (value != nullptr) {
+      if (value->kind != DataValue::Kind::kList) return DataError(name, "expected a list");
+      bc::TypeRef element = rt::ElementTypeRef(type);
+      for (size_t k = 0; k < value->list.size(); ++k) {
+        Value v;
+        absl::Status s =
+            ConvertRecord(absl::StrCat(name, "[", k, "]"), element, &value->list[k], &v);
+        if (!s.ok()) return s;
+        members.push_back(v);
+      }
+      members.resize(rt::SortUnique(program, element, members.data(), members.size()));
+    }
+    out->set = rt::SetRef{members.data(), static_cast<uint32_t>(members.size()), ValueKind::kRecord,
+                          false, 0};
+    return absl::OkStatus();
+  }
   if (type.code == bc::TypeCode::kSet) {
     ValueKind element = bc::ScalarKind(type.element);
     std::vector<Value>& members = prepared.data_sets.emplace_back();
@@ -1026,10 +1096,64 @@ void Engine::Impl::RenderScalar(bc::TypeCode code, int32_t enumeration, const Va
   json->append(json_buffer, json_size);
 }
 
+void Engine::Impl::RenderComposite(const bc::TypeRef& type, const Value& value, std::string* text,
+                                   std::string* json) const {
+  if (type.code == bc::TypeCode::kRecord) {
+    const rt::RecordData& record = *value.rec;
+    const bc::RecordShape& shape = program.records[record.shape];
+    text->push_back('{');
+    json->push_back('{');
+    bool first = true;
+    for (uint32_t f = 0; f < record.count; ++f) {
+      if (!record.present()[f]) continue;
+      if (!first) {
+        text->append(", ");
+        json->push_back(',');
+      }
+      first = false;
+      absl::StrAppend(text, shape.fields[f].name, ": ");
+      AppendJsonString(shape.fields[f].name, json);
+      json->push_back(':');
+      RenderComposite(shape.fields[f].type, record.fields()[f], text, json);
+    }
+    text->push_back('}');
+    json->push_back('}');
+    return;
+  }
+  if (type.code != bc::TypeCode::kSet)
+    return RenderScalar(type.code, type.enumeration, value, text, json);
+  // Ascending, without repeats, as the reference evaluator holds sets.
+  const rt::SetRef& set = value.set;
+  bc::TypeRef element = rt::ElementTypeRef(type);
+  std::vector<uint32_t> order(set.size);
+  for (uint32_t i = 0; i < set.size; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+    return rt::CompareValues(program, element, set.data[x], set.data[y]) < 0;
+  });
+  text->push_back('[');
+  json->push_back('[');
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Value& member = set.data[order[k]];
+    if (k > 0) {
+      if (rt::CompareValues(program, element, set.data[order[k - 1]], member) == 0) continue;
+      text->append(", ");
+      json->push_back(',');
+    }
+    RenderComposite(element, member, text, json);
+  }
+  text->push_back(']');
+  json->push_back(']');
+}
+
 void Engine::Impl::Render(const bc::TypeRef& type, const Value& value, ObligationArg* arg,
                           std::vector<uint32_t>* order) const {
   std::string* text = &arg->value;
   std::string* json = &arg->json;
+  if (type.record >= 0) {  // a record, or a set of records: the general, slower path
+    text->clear();
+    json->clear();
+    return RenderComposite(type, value, text, json);
+  }
   if (type.code != bc::TypeCode::kSet) {
     // The common cases in one assignment per string.
     char text_buffer[72];

@@ -31,6 +31,17 @@ void* Arena::Allocate(size_t bytes, size_t align) {
   return blocks_.back().data.get() + start;
 }
 
+RecordData* Arena::NewRecord(uint32_t shape, uint32_t count) {
+  auto* record = static_cast<RecordData*>(Allocate(RecordData::Bytes(count), alignof(Value)));
+  if (record == nullptr) return nullptr;
+  record->shape = shape;
+  record->count = count;
+  record->reserved = 0;
+  std::memset(static_cast<void*>(record->fields()), 0, count * sizeof(Value));
+  std::memset(record->present(), 0, count);
+  return record;
+}
+
 void Arena::Reset() {
   current_ = 0;
   offset_ = 0;
@@ -174,6 +185,12 @@ bool Frame::MarkPresent(uint32_t slot) {
   Value v;
   v.i = 0;
   Put(slot, v);
+  return true;
+}
+
+bool Frame::SetValue(uint32_t slot, bc::RegType type, const Value& value) {
+  if (!Check(slot, type)) return false;
+  Put(slot, value);
   return true;
 }
 

@@ -5,7 +5,8 @@
 // Strings are views (pointer + length): SetStringView keeps a view into the
 // caller's buffer (the request's bytes, which must outlive the decision),
 // SetString copies into the frame's arena. Sets are spans of Values in the
-// arena. Reset() forgets the values written since the last reset (not every
+// arena; records held as values (members of sets of records) are RecordData
+// blocks in the arena. Reset() forgets the values written since the last reset (not every
 // slot) and rewinds the arena, so a frame reused across requests makes no
 // heap allocation per decision once warm.
 //
@@ -25,6 +26,7 @@
 namespace warden::rt {
 
 union Value;
+struct RecordData;
 
 struct StrRef {
   const char* data;
@@ -47,8 +49,24 @@ union Value {
   const bc::IpNet* ip;
   SetRef set;
   uint64_t iter;
+  const RecordData* rec;  // a record value
 };
 static_assert(sizeof(Value) == 16, "values are 16 bytes");
+
+// A record value: a header, then its fields in declaration order (Values),
+// then one presence byte per field. The shape (bc::Program::records) gives
+// each field's type; an absent field is an error to read (FIELD).
+struct RecordData {
+  uint32_t shape;
+  uint32_t count;
+  uint64_t reserved;  // keeps the fields 16-byte aligned
+  Value* fields() { return reinterpret_cast<Value*>(this + 1); }
+  const Value* fields() const { return reinterpret_cast<const Value*>(this + 1); }
+  uint8_t* present() { return reinterpret_cast<uint8_t*>(fields() + count); }
+  const uint8_t* present() const { return reinterpret_cast<const uint8_t*>(fields() + count); }
+  static size_t Bytes(uint32_t count) { return sizeof(RecordData) + count * (sizeof(Value) + 1); }
+};
+static_assert(sizeof(RecordData) == 16);
 
 // A bump allocator that keeps its blocks across Reset().
 class Arena {
@@ -58,6 +76,12 @@ class Arena {
   void* Allocate(size_t bytes, size_t align = 16);
   void Reset();
   size_t used() const { return used_; }
+  // A record of `count` fields, every field absent; null over the budget.
+  RecordData* NewRecord(uint32_t shape, uint32_t count);
+  // `count` Values; null over the budget.
+  Value* NewValues(size_t count) {
+    return static_cast<Value*>(Allocate(count * sizeof(Value), alignof(Value)));
+  }
 
  private:
   struct Block {
@@ -95,6 +119,13 @@ class Frame {
   bool SetIntSet(uint32_t slot, const std::vector<int64_t>& values);
   bool SetIpSet(uint32_t slot, const std::vector<bc::IpNet>& values);
   bool MarkPresent(uint32_t slot);  // a record (e.g. an optional record given by the request)
+  // Any value of register type `type` (the slot's): for values built in the
+  // frame's arena() (sets of records). The value must stay valid as long as
+  // the frame's values do.
+  bool SetValue(uint32_t slot, bc::RegType type, const Value& value);
+  // The frame's arena, reset with the frame: room for values built by
+  // decoders (strings, sets, records); allocations fail past max_arena_bytes.
+  Arena& arena() { return arena_; }
 
   // The request's action and resource type, as program indices; -1 when the
   // program does not declare them (only `*` rules and `on *` policies apply).

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "runtime/record_value.h"
 #include "simdjson.h"
 
 namespace warden::rt {
@@ -468,6 +469,7 @@ struct RequestDecoder::Impl {
       : program(p), schema(std::move(s)), options(std::move(o)) {
     if (schema == nullptr) schema = BuildRequestSchema(program);
     key_sets.resize(static_cast<size_t>(std::max(options.max_depth, 0)) + 2);
+    set_values.resize(key_sets.size());
   }
 
   struct Segment {
@@ -542,6 +544,20 @@ struct RequestDecoder::Impl {
   bool Scalar(od::value& v, od::json_type type, bc::TypeCode code, int32_t enumeration, int depth,
               Value* out, bc::IpNet* ip, bool* ok);
   bool Set(od::value& v, const bc::Attribute& attribute, int depth);
+  // A set of records (an attribute), decoded into the frame's arena.
+  bool RecordSet(od::value& v, const bc::Attribute& attribute, int depth);
+  // Any value of `type` inside a set of records (a record, a set, a
+  // scalar), built in the frame's arena. *ok false when it does not fit its
+  // type: the problem is reported once, where it is found.
+  bool Composite(od::value& v, const bc::TypeRef& type, int depth, Value* out, bool* ok);
+  bool RecordValue(od::value& v, const bc::TypeRef& type, int depth, Value* out, bool* ok);
+  bool SetValue(od::value& v, const bc::TypeRef& type, int depth, Value* out, bool* ok);
+  // The frame's arena is full: the request cannot be evaluated.
+  bool OutOfMemory(od::value& v, int depth) {
+    Fatal(RequestErrorCode::kTooLarge, Path(),
+          absl::StrCat("`", Path(), "` does not fit the request's memory budget"));
+    return Skip(v, depth);
+  }
   // Reads the key of `field`, unescaping it only when it holds escapes. The
   // view lives in the request buffer or simdjson's string buffer. False, with
   // the failure recorded, for a malformed key.
@@ -578,6 +594,7 @@ struct RequestDecoder::Impl {
   std::vector<std::string_view> set_strings;
   std::vector<int64_t> set_ints;
   std::vector<bc::IpNet> set_ips;
+  std::vector<std::vector<Value>> set_values;  // per depth: members of sets in records
   Frame* frame = nullptr;
   bool parse_failed = false;
   bool decode_failed = false;
@@ -863,7 +880,10 @@ bool RequestDecoder::Impl::Attribute(od::value& v, const RequestSchema::Field& f
     frame->MarkPresent(attribute.slot);
     return Object(v, field.record, depth);
   }
-  if (attribute.type.code == bc::TypeCode::kSet) return Set(v, attribute, depth);
+  if (attribute.type.code == bc::TypeCode::kSet) {
+    if (attribute.type.element == bc::TypeCode::kRecord) return RecordSet(v, attribute, depth);
+    return Set(v, attribute, depth);
+  }
   Value value;
   value.i = 0;
   bc::IpNet ip;
@@ -967,6 +987,181 @@ bool RequestDecoder::Impl::Set(od::value& v, const bc::Attribute& attribute, int
     set_ints.erase(std::unique(set_ints.begin(), set_ints.end()), set_ints.end());
     frame->SetIntSet(attribute.slot, set_ints);
   }
+  return true;
+}
+
+bool RequestDecoder::Impl::RecordSet(od::value& v, const bc::Attribute& attribute, int depth) {
+  if (decode_failed) return Skip(v, depth);
+  Value value;
+  bool ok = false;
+  if (!Composite(v, attribute.type, depth, &value, &ok)) return false;
+  bc::RegType type = 0;
+  if (ok && !decode_failed && bc::RegTypeOf(attribute.type, &type))
+    frame->SetValue(attribute.slot, type, value);
+  return true;
+}
+
+bool RequestDecoder::Impl::Composite(od::value& v, const bc::TypeRef& type, int depth, Value* out,
+                                     bool* ok) {
+  *ok = false;
+  od::json_type json_type;
+  if (auto e = v.type().get(json_type); e) return SimdFail(e);
+  if (type.code == bc::TypeCode::kRecord || type.code == bc::TypeCode::kSet) {
+    bool record = type.code == bc::TypeCode::kRecord;
+    if (json_type != (record ? od::json_type::object : od::json_type::array)) {
+      Problem(RequestErrorCode::kWrongType,
+              absl::StrCat("`", Path(), "` must be ", record ? "an object" : "an array"));
+      return Skip(v, depth);
+    }
+    if (depth > options.max_depth) {
+      return ParseFail(RequestErrorCode::kTooDeep, absl::StrCat("the request nests deeper than ",
+                                                                options.max_depth, " levels"));
+    }
+    return record ? RecordValue(v, type, depth, out, ok) : SetValue(v, type, depth, out, ok);
+  }
+  out->i = 0;
+  bc::IpNet ip;
+  if (!Scalar(v, json_type, type.code, type.enumeration, depth, out, &ip, ok)) return false;
+  if (!*ok) {
+    Problem(RequestErrorCode::kWrongType,
+            absl::StrCat("`", Path(), "` must be ", Expected(type.code, type.enumeration)));
+    return true;
+  }
+  if (type.code == bc::TypeCode::kIp) {
+    auto* copy =
+        static_cast<bc::IpNet*>(frame->arena().Allocate(sizeof(bc::IpNet), alignof(bc::IpNet)));
+    if (copy == nullptr) {
+      *ok = false;
+      Fatal(RequestErrorCode::kTooLarge, Path(),
+            absl::StrCat("`", Path(), "` does not fit the request's memory budget"));
+      return true;
+    }
+    *copy = ip;
+    out->ip = copy;
+  }
+  return true;
+}
+
+bool RequestDecoder::Impl::RecordValue(od::value& v, const bc::TypeRef& type, int depth, Value* out,
+                                       bool* ok) {
+  const bc::RecordShape& shape = program.records[type.record];
+  RecordData* record = frame->arena().NewRecord(static_cast<uint32_t>(type.record),
+                                                static_cast<uint32_t>(shape.fields.size()));
+  if (record == nullptr) return OutOfMemory(v, depth);
+  od::object object;
+  if (auto e = v.get_object().get(object); e) return SimdFail(e);
+  size_t base = keys.size();
+  bool parsed = true;
+  bool fits = true;
+  for (auto item : object) {
+    od::field field;
+    if (auto e = std::move(item).get(field); e) {
+      parsed = SimdFail(e);
+      break;
+    }
+    std::string_view key;
+    if (!ReadKey(field, &key)) {
+      parsed = false;
+      break;
+    }
+    PathScope scope(this, key);
+    if (Duplicate(key, base, depth)) {
+      parsed =
+          ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+      break;
+    }
+    od::value value = field.value();
+    int index = fits ? shape.FindField(key) : -1;
+    if (index < 0) {
+      // An undeclared field: ignored, except in strict mode (where the
+      // reference decoder calls it a wrongly typed value too).
+      if (fits && options.strict) {
+        Problem(RequestErrorCode::kWrongType,
+                absl::StrCat("`", Path(), "` must be a declared attribute"));
+        fits = false;
+      }
+      if (!Skip(value, depth + 1)) {
+        parsed = false;
+        break;
+      }
+      continue;
+    }
+    const bc::RecordField& declared = shape.fields[index];
+    od::json_type json_type;
+    if (auto e = value.type().get(json_type); e) {
+      parsed = SimdFail(e);
+      break;
+    }
+    if (json_type == od::json_type::null && declared.optional) {
+      if (!Skip(value, depth + 1)) {
+        parsed = false;
+        break;
+      }
+      continue;
+    }
+    bool field_ok = false;
+    if (!Composite(value, declared.type, depth + 1, &record->fields()[index], &field_ok)) {
+      parsed = false;
+      break;
+    }
+    if (field_ok) {
+      record->present()[index] = 1;
+    } else {
+      fits = false;
+    }
+  }
+  if (keys.size() - base >= 32) key_sets[static_cast<size_t>(depth)].clear();
+  keys.resize(base);
+  out->rec = record;
+  *ok = parsed && fits;
+  return parsed;
+}
+
+bool RequestDecoder::Impl::SetValue(od::value& v, const bc::TypeRef& type, int depth, Value* out,
+                                    bool* ok) {
+  bc::TypeRef element = ElementTypeRef(type);
+  std::vector<Value>& members = set_values[static_cast<size_t>(depth)];
+  members.clear();
+  bool fits = true;
+  od::array array;
+  if (auto e = v.get_array().get(array); e) return SimdFail(e);
+  int64_t index = 0;
+  for (auto item : array) {
+    od::value value;
+    if (auto e = item.get(value); e) return SimdFail(e);
+    if (static_cast<size_t>(index) >= options.max_set_elements) {
+      return ParseFail(
+          RequestErrorCode::kTooManyElements,
+          absl::StrCat("`", Path(), "` has more than ", options.max_set_elements, " elements"));
+    }
+    PathScope scope(this, {}, index++);
+    if (!fits) {
+      if (!Skip(value, depth + 1)) return false;
+      continue;
+    }
+    Value member;
+    bool member_ok = false;
+    if (!Composite(value, element, depth + 1, &member, &member_ok)) return false;
+    // A set missing an element would be wrong, not smaller: the set is absent.
+    if (!member_ok) {
+      fits = false;
+      continue;
+    }
+    members.push_back(member);
+  }
+  if (!fits) return true;
+  Value* data = frame->arena().NewValues(members.size());
+  if (data == nullptr) {
+    Fatal(RequestErrorCode::kTooLarge, Path(),
+          absl::StrCat("`", Path(), "` does not fit the request's memory budget"));
+    return true;
+  }
+  std::copy(members.begin(), members.end(), data);
+  // Sorted and unique, as the reference's sets (quantifiers visit members in
+  // this order; size() sees no repeats).
+  size_t size = SortUnique(program, element, data, members.size());
+  out->set = SetRef{data, static_cast<uint32_t>(size), bc::ScalarKind(element.code), false, 0};
+  *ok = true;
   return true;
 }
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "runtime/record_value.h"
+
 namespace warden::rt {
 
 using bc::Op;
@@ -63,8 +65,15 @@ int CompareScalar(ValueKind kind, const Value& a, const Value& b) {
 
 namespace {
 
-bool SetHas(const SetRef& set, ValueKind kind, const Value& x) {
+// Membership; sets of records (never sorted) compare field by field.
+bool SetHas(const bc::Program& program, const SetRef& set, ValueKind kind, const Value& x) {
   if (set.element != kind) return false;
+  if (kind == ValueKind::kRecord) {
+    for (uint32_t i = 0; i < set.size; ++i) {
+      if (RecordsEqual(program, *set.data[i].rec, *x.rec)) return true;
+    }
+    return false;
+  }
   if (set.sorted) {
     uint32_t lo = 0;
     uint32_t hi = set.size;
@@ -87,23 +96,23 @@ bool SetHas(const SetRef& set, ValueKind kind, const Value& x) {
 }
 
 // Every member of `part` is in `whole`.
-bool Subset(const SetRef& part, const SetRef& whole) {
+bool Subset(const bc::Program& program, const SetRef& part, const SetRef& whole) {
   for (uint32_t i = 0; i < part.size; ++i) {
-    if (!SetHas(whole, part.element, part.data[i])) return false;
+    if (!SetHas(program, whole, part.element, part.data[i])) return false;
   }
   return true;
 }
 
-bool Intersects(const SetRef& a, const SetRef& b) {
+bool Intersects(const bc::Program& program, const SetRef& a, const SetRef& b) {
   for (uint32_t i = 0; i < b.size; ++i) {
-    if (SetHas(a, b.element, b.data[i])) return true;
+    if (SetHas(program, a, b.element, b.data[i])) return true;
   }
   return false;
 }
 
-bool SetsEqual(const SetRef& a, const SetRef& b) {
+bool SetsEqual(const bc::Program& program, const SetRef& a, const SetRef& b) {
   if (a.element != b.element && a.size + b.size > 0) return false;
-  return Subset(a, b) && Subset(b, a);
+  return Subset(program, a, b) && Subset(program, b, a);
 }
 
 inline bool StringsEqual(const StrRef& a, const StrRef& b) {
@@ -393,24 +402,24 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     VM_NEXT();
   }
   VM_CASE(EQT) {
-    r[ip->a].i = SetsEqual(r[ip->b].set, r[ip->c].set);
+    r[ip->a].i = SetsEqual(*prepared.program, r[ip->b].set, r[ip->c].set);
     VM_NEXT();
   }
   VM_CASE(NET) {
-    r[ip->a].i = !SetsEqual(r[ip->b].set, r[ip->c].set);
+    r[ip->a].i = !SetsEqual(*prepared.program, r[ip->b].set, r[ip->c].set);
     VM_NEXT();
   }
 
   VM_CASE(INB) {
-    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kBool, r[ip->b]);
+    r[ip->a].i = SetHas(*prepared.program, r[ip->c].set, ValueKind::kBool, r[ip->b]);
     VM_NEXT();
   }
   VM_CASE(INI) {
-    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kInt, r[ip->b]);
+    r[ip->a].i = SetHas(*prepared.program, r[ip->c].set, ValueKind::kInt, r[ip->b]);
     VM_NEXT();
   }
   VM_CASE(INS) {
-    r[ip->a].i = SetHas(r[ip->c].set, ValueKind::kString, r[ip->b]);
+    r[ip->a].i = SetHas(*prepared.program, r[ip->c].set, ValueKind::kString, r[ip->b]);
     VM_NEXT();
   }
   VM_CASE(INP) {
@@ -470,11 +479,11 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     VM_NEXT();
   }
   VM_CASE(SETANY) {
-    r[ip->a].i = Intersects(r[ip->b].set, r[ip->c].set);
+    r[ip->a].i = Intersects(*prepared.program, r[ip->b].set, r[ip->c].set);
     VM_NEXT();
   }
   VM_CASE(SETALL) {
-    r[ip->a].i = Subset(r[ip->c].set, r[ip->b].set);
+    r[ip->a].i = Subset(*prepared.program, r[ip->c].set, r[ip->b].set);
     VM_NEXT();
   }
   VM_CASE(SETNEW) {
@@ -534,6 +543,18 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     if (scratch.loop_budget == 0) return EvalError::kLimitExceeded;
     --scratch.loop_budget;
     VM_JUMP(ip->c);
+  }
+  // Records held as values: set members and data (the verifier proved c a
+  // field of b's shape and a of the field's type).
+  VM_CASE(FIELD) {
+    const RecordData* record = r[ip->b].rec;
+    if (!record->present()[ip->c]) return EvalError::kMissingAttribute;
+    r[ip->a] = record->fields()[ip->c];
+    VM_NEXT();
+  }
+  VM_CASE(INR) {
+    r[ip->a].i = SetHas(*prepared.program, r[ip->c].set, ValueKind::kRecord, r[ip->b]);
+    VM_NEXT();
   }
 #if !WARDEN_VM_COMPUTED_GOTO
 }

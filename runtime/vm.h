@@ -50,6 +50,7 @@ struct Prepared {
   std::deque<std::string> data_strings;
   std::deque<bc::IpNet> data_ips;
   std::deque<std::vector<Value>> data_sets;
+  Arena data_arena{SIZE_MAX};  // records in data values
   enum : uint8_t { kNoDefault, kConstantDefault, kNowDefault };
   std::vector<uint8_t> default_kind;   // per slot
   std::vector<Value> defaults;         // per slot

@@ -262,12 +262,17 @@ class Generator {
         return Quote(members[Pick(members.size())]);
       }
       case TypeKind::kSet: {
-        if (type->element == nullptr || type->element->kind == TypeKind::kRecord ||
-            type->element->kind == TypeKind::kSet)
-          return "[]";
+        if (type->element == nullptr || type->element->kind == TypeKind::kSet) return "[]";
         std::vector<std::string> items;
         size_t count = Pick(Chance(80) ? 4 : 8);
-        for (size_t k = 0; k < count; ++k) items.push_back(ValueText(type->element, path));
+        for (size_t k = 0; k < count; ++k) {
+          // Repeats too: sets hold none, however the request lists them.
+          if (!items.empty() && Chance(15)) {
+            items.push_back(items[Pick(items.size())]);
+            continue;
+          }
+          items.push_back(ValueText(type->element, absl::StrCat(path, "[]")));
+        }
         return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
       }
       case TypeKind::kRecord:

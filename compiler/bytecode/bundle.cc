@@ -180,6 +180,7 @@ void TransferType(A& ar, TypeRef& t) {
   ar.Enum(t.code, kTypeCodeCount);
   ar.Enum(t.element, kTypeCodeCount);
   ar.I32(t.enumeration);
+  ar.I32(t.record);  // since format version 3
 }
 
 template <typename A>
@@ -199,7 +200,7 @@ template <typename A>
 void Transfer(A& ar, Program& p) {
   ar.Vec(p.files, 4, [&](std::string& s) { ar.Str(s); });
   ar.U32(p.slot_count);
-  ar.Vec(p.attributes, 22, [&](Attribute& a) {
+  ar.Vec(p.attributes, 26, [&](Attribute& a) {
     ar.Str(a.path);
     TransferType(ar, a.type);
     ar.Bool(a.optional);
@@ -213,6 +214,14 @@ void Transfer(A& ar, Program& p) {
   ar.Vec(p.enums, 8, [&](Enum& e) {
     ar.Str(e.name);
     ar.Vec(e.members, 4, [&](std::string& s) { ar.Str(s); });
+  });
+  ar.Vec(p.records, 8, [&](RecordShape& r) {  // since format version 3
+    ar.Str(r.name);
+    ar.Vec(r.fields, 18, [&](RecordField& f) {
+      ar.Str(f.name);
+      TransferType(ar, f.type);
+      ar.Bool(f.optional);
+    });
   });
   ar.I32(p.action_enum);
   ar.Vec(p.actions, 5, [&](Action& a) {
@@ -251,7 +260,7 @@ void Transfer(A& ar, Program& p) {
       ar.Str(k.path);
     });
   });
-  ar.Vec(p.data, 10, [&](DataSlot& d) {
+  ar.Vec(p.data, 14, [&](DataSlot& d) {
     ar.Str(d.name);
     TransferType(ar, d.type);
   });
@@ -269,7 +278,7 @@ void Transfer(A& ar, Program& p) {
     ar.Vec(r.extras, 9, [&](Extra& e) {
       ar.Bool(e.is_obligation);
       ar.Str(e.name);
-      ar.Vec(e.args, 14, [&](ExtraArg& arg) {
+      ar.Vec(e.args, 18, [&](ExtraArg& arg) {
         ar.Str(arg.key);
         ar.U32(arg.block);
         TransferType(ar, arg.type);
@@ -298,15 +307,15 @@ void Transfer(A& ar, Program& p) {
   });
   ar.Vec(p.regexes, 4, [&](std::string& s) { ar.Str(s); });
   ar.Vec(p.zones, 4, [&](std::string& s) { ar.Str(s); });
-  ar.Vec(p.blocks, 15, [&](CodeBlock& b) {
+  ar.Vec(p.blocks, 18, [&](CodeBlock& b) {
     ar.U32(b.begin);
     ar.U32(b.size);
     ar.U32(b.reg_begin);
     ar.U16(b.num_regs);
-    ar.U8(b.result);
+    ar.U32(b.result);  // 4 bytes since format version 3 (record shapes)
   });
   ar.Code(p.code, 8);
-  ar.Vec(p.reg_types, 1, [&](RegType& t) { ar.U8(t); });
+  ar.Vec(p.reg_types, 4, [&](RegType& t) { ar.U32(t); });
 }
 
 void Put32(std::string& out, size_t at, uint32_t v) {

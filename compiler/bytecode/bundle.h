@@ -33,9 +33,12 @@
 namespace warden::bc {
 
 inline constexpr char kBundleMagic[4] = {'W', 'D', 'N', 'B'};
-// 2: limits carry their key components (LimitKey). A bundle of another
-// version is refused ("unsupported bundle format version"): recompile it.
-inline constexpr uint32_t kBundleFormatVersion = 2;
+// 2: limits carry their key components (LimitKey).
+// 3: record values (Program::records, TypeRef::record, 32-bit register types,
+//    FIELD and INR).
+// A bundle of another version is refused ("unsupported bundle format
+// version"): recompile it.
+inline constexpr uint32_t kBundleFormatVersion = 3;
 inline constexpr size_t kBundleHeaderSize = 64;
 
 // Serializes `program` (which should verify) into a bundle.

@@ -20,9 +20,18 @@ std::string IpText(const IpNet& ip) {
   return text;
 }
 
-std::string RegTypeText(RegType type) {
-  if (KindOf(type) == ValueKind::kSet)
+std::string ShapeText(const Program& p, uint32_t shape) {
+  return shape < p.records.size() ? absl::StrCat("record ", p.records[shape].name)
+                                  : absl::StrCat("record #", shape);
+}
+
+std::string RegTypeText(const Program& p, RegType type) {
+  if (KindOf(type) == ValueKind::kRecord) return ShapeText(p, ShapeOf(type));
+  if (KindOf(type) == ValueKind::kSet) {
+    if (ElementOf(type) == ValueKind::kRecord)
+      return absl::StrCat("set<", ShapeText(p, ShapeOf(type)), ">");
     return absl::StrCat("set<", ValueKindName(ElementOf(type)), ">");
+  }
   return ValueKindName(KindOf(type));
 }
 
@@ -32,6 +41,8 @@ std::string TypeText(const Program& p, const TypeRef& type) {
         static_cast<size_t>(type.enumeration) < p.enums.size()) {
       return absl::StrCat("enum ", p.enums[type.enumeration].name);
     }
+    if (code == TypeCode::kRecord && type.record >= 0)
+      return ShapeText(p, static_cast<uint32_t>(type.record));
     return TypeCodeName(code);
   };
   if (type.code == TypeCode::kSet) return absl::StrCat("set<", scalar(type.element), ">");
@@ -77,10 +88,10 @@ std::string ConstantText(const Program& p, uint32_t index) {
 std::string DisassembleBlock(const Program& p, uint32_t index) {
   if (index >= p.blocks.size()) return "";
   const CodeBlock& block = p.blocks[index];
-  std::string out = absl::StrCat("block ", index, " -> ", RegTypeText(block.result), " (");
+  std::string out = absl::StrCat("block ", index, " -> ", RegTypeText(p, block.result), " (");
   for (uint32_t r = 0; r < block.num_regs && block.reg_begin + r < p.reg_types.size(); ++r) {
     absl::StrAppend(&out, r == 0 ? "" : " ", "r", r, ":",
-                    RegTypeText(p.reg_types[block.reg_begin + r]));
+                    RegTypeText(p, p.reg_types[block.reg_begin + r]));
   }
   absl::StrAppend(&out, ")\n");
   for (uint32_t pc = 0; pc < block.size && block.begin + pc < p.code.size(); ++pc) {
@@ -102,9 +113,21 @@ std::string DisassembleBlock(const Program& p, uint32_t index) {
         case Operand::RP:
         case Operand::RT:
         case Operand::RX:
+        case Operand::RR:
         case Operand::RA:
           operands.push_back(absl::StrCat("r", v));
           return;
+        case Operand::FIELD: {
+          operands.push_back(absl::StrCat(".", v));
+          // The shape is operand b's register type.
+          uint32_t reg = block.reg_begin + in.b;
+          if (in.b < block.num_regs && reg < p.reg_types.size()) {
+            uint32_t shape = ShapeOf(p.reg_types[reg]);
+            if (shape < p.records.size() && v < p.records[shape].fields.size())
+              notes.push_back(p.records[shape].fields[v].name);
+          }
+          return;
+        }
         case Operand::SLOT: {
           operands.push_back(absl::StrCat("@", v));
           for (const Attribute& a : p.attributes) {
@@ -185,6 +208,19 @@ std::string Disassemble(const Program& p) {
     if (a.default_value == kDefaultNow) absl::StrAppend(&out, " = now");
     if (a.default_value >= 0) absl::StrAppend(&out, " = ", ConstantText(p, a.default_value));
     absl::StrAppend(&out, "\n");
+  }
+  if (!p.records.empty()) {
+    absl::StrAppend(&out, "\nrecord shapes:\n");
+    for (size_t i = 0; i < p.records.size(); ++i) {
+      const RecordShape& shape = p.records[i];
+      absl::StrAppend(&out, "  #", i, "  ", shape.name, " {");
+      for (size_t f = 0; f < shape.fields.size(); ++f) {
+        const RecordField& field = shape.fields[f];
+        absl::StrAppend(&out, f == 0 ? " " : ", ", field.name, ": ", TypeText(p, field.type),
+                        field.optional ? "?" : "");
+      }
+      absl::StrAppend(&out, " }\n");
+    }
   }
   absl::StrAppend(&out, "\nconstants:\n");
   for (uint32_t i = 0; i < p.constants.size(); ++i)

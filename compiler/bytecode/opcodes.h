@@ -16,8 +16,8 @@
 //       role/risk/limit/data/regex/time-zone index, or unused (0)
 //
 // Registers are typed per code block (Program::reg_types): each register
-// holds one kind of value (bool, int, string, ip, set<kind>, iterator) for
-// the whole block, so the verifier can check every operand's kind statically
+// holds one kind of value (bool, int, string, ip, set<kind>, record, iterator)
+// for the whole block, so the verifier can check every operand's kind statically
 // and the VM never checks types at run time. "int" registers carry every
 // 64-bit scalar: int, decimal (scaled by 10^4), duration (ms), timestamp (ms
 // since the epoch) and enum indices.
@@ -29,13 +29,15 @@
 //
 // Operand kinds:
 //   _      unused, must be 0
-//   RB RI RS RP RT RX   a register of kind bool, int, string, ip, set, iterator
+//   RB RI RS RP RT RX RR   a register of kind bool, int, string, ip, set,
+//                          iterator, record
 //   RA     a register of any kind; the verifier checks it against what the
 //          instruction references (the slot's, constant's, data's, element's
 //          or block result's kind)
 //   SLOT   a frame slot          K      a constant-pool index
 //   J      a jump target         IMM    an immediate number
 //   ROLE RISK LIMIT DATA REGEX ZONE   an index into that program table
+//   FIELD  a field index of the record shape of operand b's register
 //   KIND   an element kind (ValueKind) for set construction
 // A_MODE says what the instruction does with operand a: W writes it, R
 // reads it, RW both, N nothing.
@@ -119,7 +121,10 @@ namespace warden::bc {
   X(FORINIT, RX, _,   _,     W,  "a = iterator before the first member")                                       \
   X(FORNEXT, RX, RT,  J,     RW, "if iterator a has passed the last member of set b, jump to c; else advance")  \
   X(ELEM,    RA, RT,  RX,    W,  "a = the member of set b under iterator c")                                   \
-  X(LOOP,    _,  _,   J,     N,  "jump back to the FORNEXT at c (the only backward jump)")
+  X(LOOP,    _,  _,   J,     N,  "jump back to the FORNEXT at c (the only backward jump)")                     \
+  /* records: set members and data values (request records are flattened into slots) */                       \
+  X(FIELD,   RA, RR,  FIELD, W,  "a = field c of record b; absent: error missing_attribute")                   \
+  X(INR,     RB, RR,  RT,    W,  "a = record b in set c (field by field)")
 // clang-format on
 
 enum class Op : uint8_t {
@@ -140,6 +145,7 @@ enum class Operand : uint8_t {
   RP,
   RT,
   RX,
+  RR,
   RA,
   SLOT,
   K,
@@ -151,7 +157,8 @@ enum class Operand : uint8_t {
   DATA,
   REGEX,
   ZONE,
-  KIND
+  KIND,
+  FIELD
 };
 enum class AMode : uint8_t { N, R, W, RW };
 
@@ -189,18 +196,33 @@ static_assert(std::is_trivially_copyable_v<Instr>);
 static_assert(kOpCount <= 256, "opcodes fit a byte");
 
 // The kinds of value a register (or a frame slot, constant, data value)
-// holds. Sets also record their element kind (one of the first four).
-enum class ValueKind : uint8_t { kBool, kInt, kString, kIp, kSet, kIter };
-inline constexpr int kValueKindCount = 6;
+// holds. Sets also record their element kind (one of the first four, or a
+// record).
+enum class ValueKind : uint8_t { kBool, kInt, kString, kIp, kSet, kIter, kRecord };
+inline constexpr int kValueKindCount = 7;
 const char* ValueKindName(ValueKind kind);
 
-// A register type: the kind in the low nibble, a set's element kind in the high one.
-using RegType = uint8_t;
-inline constexpr RegType MakeRegType(ValueKind kind, ValueKind element = ValueKind::kBool) {
-  return static_cast<RegType>(static_cast<uint8_t>(kind) | (static_cast<uint8_t>(element) << 4));
+// A register type: the kind in bits 0-3, a set's element kind in bits 4-7,
+// and for a record (or a set of records) the index of its shape in
+// Program::records in bits 8-31, so the verifier knows every field's type.
+using RegType = uint32_t;
+inline constexpr uint32_t kMaxRecordShapes = uint32_t{1} << 24;
+inline constexpr RegType MakeRegType(ValueKind kind, ValueKind element = ValueKind::kBool,
+                                     uint32_t shape = 0) {
+  return static_cast<RegType>(static_cast<uint32_t>(kind) | (static_cast<uint32_t>(element) << 4) |
+                              (shape << 8));
 }
 inline constexpr ValueKind KindOf(RegType type) { return static_cast<ValueKind>(type & 0x0f); }
-inline constexpr ValueKind ElementOf(RegType type) { return static_cast<ValueKind>(type >> 4); }
+inline constexpr ValueKind ElementOf(RegType type) {
+  return static_cast<ValueKind>((type >> 4) & 0x0f);
+}
+inline constexpr uint32_t ShapeOf(RegType type) { return type >> 8; }
+// The register type of one member of a set of type `set`.
+inline constexpr RegType ElementTypeOf(RegType set) {
+  return ElementOf(set) == ValueKind::kRecord
+             ? MakeRegType(ValueKind::kRecord, ValueKind::kBool, ShapeOf(set))
+             : MakeRegType(ElementOf(set));
+}
 
 // The largest register index operand a can name.
 inline constexpr int kMaxRegisters = 256;

@@ -16,6 +16,8 @@ const char* ValueKindName(ValueKind kind) {
       return "set";
     case ValueKind::kIter:
       return "iter";
+    case ValueKind::kRecord:
+      return "record";
   }
   return "?";
 }
@@ -87,21 +89,37 @@ ValueKind ScalarKind(TypeCode code) {
     case TypeCode::kSet:
       return ValueKind::kSet;
     case TypeCode::kRecord:
-      return ValueKind::kIter;  // not a value; callers check
+      return ValueKind::kRecord;
     default:
       return ValueKind::kInt;
   }
 }
 
 bool RegTypeOf(const TypeRef& type, RegType* out) {
-  if (type.code == TypeCode::kRecord) return false;
+  if (type.code == TypeCode::kRecord) {
+    if (type.record < 0) return false;
+    *out = MakeRegType(ValueKind::kRecord, ValueKind::kBool, static_cast<uint32_t>(type.record));
+    return true;
+  }
   if (type.code == TypeCode::kSet) {
-    if (type.element == TypeCode::kSet || type.element == TypeCode::kRecord) return false;
+    if (type.element == TypeCode::kSet) return false;
+    if (type.element == TypeCode::kRecord) {
+      if (type.record < 0) return false;
+      *out = MakeRegType(ValueKind::kSet, ValueKind::kRecord, static_cast<uint32_t>(type.record));
+      return true;
+    }
     *out = MakeRegType(ValueKind::kSet, ScalarKind(type.element));
     return true;
   }
   *out = MakeRegType(ScalarKind(type.code));
   return true;
+}
+
+int RecordShape::FindField(std::string_view field) const {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name == field) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 int CompareScalars(const Constant& a, const Constant& b) {

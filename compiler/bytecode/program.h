@@ -41,15 +41,36 @@ const char* TypeCodeName(TypeCode code);
 
 struct TypeRef {
   TypeCode code = TypeCode::kBool;
-  TypeCode element = TypeCode::kBool;  // kSet: the element type (never a set or record)
+  TypeCode element = TypeCode::kBool;  // kSet: the element type (never a set)
   int32_t enumeration = -1;            // kEnum, or kSet of kEnum: index into Program::enums
+  // kRecord, or kSet of kRecord: index into Program::records. -1 for a record
+  // the request gives (flattened into attribute slots, never a value).
+  int32_t record = -1;
   bool operator==(const TypeRef&) const = default;
 };
 
-// The value kind of a scalar type (enums, decimals, durations, timestamps are ints).
+// The value kind of a scalar type (enums, decimals, durations, timestamps are
+// ints); kRecord for records.
 ValueKind ScalarKind(TypeCode code);
-// The register type that holds a value of `type`; false for records.
+// The register type that holds a value of `type`; false for a record without
+// a shape (a request record, which only marks presence).
 bool RegTypeOf(const TypeRef& type, RegType* out);
+
+// A record held as a value: a member of a set of records, or a record-typed
+// `data` value. Fields in declaration order; nested records and sets of
+// records name their own shapes, which always come earlier in
+// Program::records (so shapes cannot contain themselves).
+struct RecordField {
+  std::string name;
+  TypeRef type;
+  bool optional = false;
+};
+
+struct RecordShape {
+  std::string name;  // the record's path: "resource.folder.entries", "data.limits"
+  std::vector<RecordField> fields;
+  int FindField(std::string_view field) const;
+};
 
 inline constexpr int32_t kNoDefault = -1;
 inline constexpr int32_t kDefaultNow = -2;  // context.time: the time of the decision
@@ -232,7 +253,8 @@ struct Program {
   uint32_t slot_count = 0;
   std::vector<Attribute> attributes;  // indexed by the checker's AttributeId
   std::vector<Enum> enums;
-  int32_t action_enum = -1;  // the enum of declared actions
+  std::vector<RecordShape> records;  // shapes of record values (see RecordShape)
+  int32_t action_enum = -1;          // the enum of declared actions
   std::vector<Action> actions;
   std::vector<std::string> resource_types;
   std::vector<Role> roles;

@@ -30,6 +30,7 @@ class Verifier {
   absl::Status Run() {
     WARDEN_RETURN_IF_ERROR(Sizes());
     WARDEN_RETURN_IF_ERROR(Constants());
+    WARDEN_RETURN_IF_ERROR(Records());
     WARDEN_RETURN_IF_ERROR(Schema());
     WARDEN_RETURN_IF_ERROR(Roles());
     WARDEN_RETURN_IF_ERROR(Patterns());
@@ -56,6 +57,8 @@ class Verifier {
     WARDEN_RETURN_IF_ERROR(Table("attributes", p_.attributes.size()));
     WARDEN_RETURN_IF_ERROR(Table("slots", p_.slot_count));
     WARDEN_RETURN_IF_ERROR(Table("enums", p_.enums.size()));
+    WARDEN_RETURN_IF_ERROR(Table("record shapes", p_.records.size()));
+    if (p_.records.size() >= kMaxRecordShapes) return Bad("too many record shapes");
     WARDEN_RETURN_IF_ERROR(Table("actions", p_.actions.size()));
     WARDEN_RETURN_IF_ERROR(Table("resource types", p_.resource_types.size()));
     WARDEN_RETURN_IF_ERROR(Table("separations", p_.separations.size()));
@@ -133,13 +136,25 @@ class Verifier {
     return absl::OkStatus();
   }
 
-  absl::Status Type(const TypeRef& type, const std::string& where) {
+  // `max_record`: record shapes at or above this index are out of range (a
+  // shape's fields may only name earlier shapes).
+  absl::Status Type(const TypeRef& type, const std::string& where, size_t max_record) {
     if (static_cast<int>(type.code) >= kTypeCodeCount) return Bad(where + ": invalid type");
     if (type.code == TypeCode::kSet) {
-      if (static_cast<int>(type.element) >= kTypeCodeCount || type.element == TypeCode::kSet ||
-          type.element == TypeCode::kRecord) {
+      if (static_cast<int>(type.element) >= kTypeCodeCount || type.element == TypeCode::kSet) {
         return Bad(where + ": invalid set element type");
       }
+    }
+    bool recordish = type.code == TypeCode::kRecord ||
+                     (type.code == TypeCode::kSet && type.element == TypeCode::kRecord);
+    if (recordish) {
+      if (type.record < -1 || (type.record >= 0 && static_cast<size_t>(type.record) >= max_record))
+        return Bad(where + ": record shape out of range");
+      // A set of records is a value: its members need a shape.
+      if (type.code == TypeCode::kSet && type.record < 0)
+        return Bad(where + ": a set of records without a shape");
+    } else if (type.record != -1) {
+      return Bad(where + ": record shape on a non-record type");
     }
     bool enumish = type.code == TypeCode::kEnum ||
                    (type.code == TypeCode::kSet && type.element == TypeCode::kEnum);
@@ -149,6 +164,32 @@ class Verifier {
       }
     } else if (type.enumeration != -1) {
       return Bad(where + ": enum index on a non-enum type");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Type(const TypeRef& type, const std::string& where) {
+    return Type(type, where, p_.records.size());
+  }
+
+  absl::Status Records() {
+    for (size_t i = 0; i < p_.records.size(); ++i) {
+      const RecordShape& shape = p_.records[i];
+      std::string where = absl::StrCat("record shape ", i);
+      if (shape.name.size() > limits_.max_string_bytes) return Bad(where + ": name too long");
+      if (shape.fields.size() > limits_.max_table_entries) return Bad(where + ": too many fields");
+      for (size_t f = 0; f < shape.fields.size(); ++f) {
+        const RecordField& field = shape.fields[f];
+        std::string at = absl::StrCat(where, " field ", f);
+        if (field.name.empty() || field.name.size() > limits_.max_string_bytes)
+          return Bad(at + ": invalid name");
+        for (size_t g = 0; g < f; ++g) {
+          if (shape.fields[g].name == field.name) return Bad(at + ": a duplicate name");
+        }
+        WARDEN_RETURN_IF_ERROR(Type(field.type, at, i));
+        RegType type = 0;
+        if (!RegTypeOf(field.type, &type)) return Bad(at + ": a nested record without a shape");
+      }
     }
     return absl::OkStatus();
   }
@@ -207,8 +248,9 @@ class Verifier {
     }
     for (size_t i = 0; i < p_.data.size(); ++i) {
       WARDEN_RETURN_IF_ERROR(Type(p_.data[i].type, absl::StrCat("data ", i)));
-      if (p_.data[i].type.code == TypeCode::kRecord)
-        return Bad(absl::StrCat("data ", i, ": records are not supported"));
+      RegType type = 0;
+      if (!RegTypeOf(p_.data[i].type, &type))
+        return Bad(absl::StrCat("data ", i, ": a record without a shape"));
     }
     for (size_t i = 0; i < p_.limits.size(); ++i) {
       if (p_.limits[i].count < 0 || p_.limits[i].window_ms < 0)
@@ -303,10 +345,18 @@ class Verifier {
 
   // ---------------------------------------------------------------- code
 
-  static bool ValidRegType(RegType type) {
+  bool ValidRegType(RegType type) const {
     ValueKind kind = KindOf(type);
     if (static_cast<int>(kind) >= kValueKindCount) return false;
-    if (kind == ValueKind::kSet) return ScalarValueKind(ElementOf(type));
+    bool shaped = kind == ValueKind::kRecord ||
+                  (kind == ValueKind::kSet && ElementOf(type) == ValueKind::kRecord);
+    if (shaped) {
+      if (ShapeOf(type) >= p_.records.size()) return false;
+    } else if (ShapeOf(type) != 0) {
+      return false;
+    }
+    if (kind == ValueKind::kSet)
+      return ScalarValueKind(ElementOf(type)) || ElementOf(type) == ValueKind::kRecord;
     return ElementOf(type) == ValueKind::kBool;  // no element nibble
   }
 
@@ -387,6 +437,10 @@ class Verifier {
         return reg_kind(ValueKind::kSet);
       case bc::Operand::RX:
         return reg_kind(ValueKind::kIter);
+      case bc::Operand::RR:
+        return reg_kind(ValueKind::kRecord);
+      case bc::Operand::FIELD:  // checked against operand b's shape in Instruction
+        return absl::OkStatus();
       case bc::Operand::RA:
         if (value >= block.num_regs)
           return Bad(absl::StrCat(where, ": register ", value, " out of range"));
@@ -450,7 +504,7 @@ class Verifier {
       if (have != want) return Bad(absl::StrCat(where, ": register type does not match ", what));
       return absl::OkStatus();
     };
-    auto element = [&](uint32_t set_reg) { return MakeRegType(ElementOf(regs[set_reg])); };
+    auto element = [&](uint32_t set_reg) { return ElementTypeOf(regs[set_reg]); };
     switch (in.op) {
       case Op::kLOAD:
         if (slot_types_[in.c] == kRecordSlot || slot_types_[in.c] == kUnsetSlot) {
@@ -461,8 +515,17 @@ class Verifier {
         return same(regs[in.a], ConstantType(p_.constants[in.c]), "the constant's type");
       case Op::kDATA: {
         RegType type = 0;
-        RegTypeOf(p_.data[in.c].type, &type);
+        if (!RegTypeOf(p_.data[in.c].type, &type)) return Bad(where + ": the data has no value");
         return same(regs[in.a], type, "the data slot's type");
+      }
+      case Op::kFIELD: {
+        const RecordShape& shape = p_.records[ShapeOf(regs[in.b])];
+        if (in.c >= shape.fields.size())
+          return Bad(absl::StrCat(where, ": field ", in.c, " out of range"));
+        RegType type = 0;
+        if (!RegTypeOf(shape.fields[in.c].type, &type))
+          return Bad(where + ": the field has no value");
+        return same(regs[in.a], type, "the field's type");
       }
       case Op::kRET:
         return same(regs[in.a], block.result, "the block's result");
@@ -485,6 +548,7 @@ class Verifier {
       case Op::kINI:
       case Op::kINS:
       case Op::kINP:
+      case Op::kINR:
         return same(regs[in.b], element(in.c), "the set's element type");
       case Op::kRISK:
         uses_risk_[block_index] = true;

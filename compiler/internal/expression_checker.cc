@@ -387,7 +387,7 @@ class ExprChecker {
   static bool IsRecordPath(const CExpr& expr) {
     return expr.type != nullptr && expr.type->kind == TypeKind::kRecord &&
            (expr.kind == CExprKind::kAttribute || expr.kind == CExprKind::kVariable ||
-            expr.kind == CExprKind::kMember);
+            expr.kind == CExprKind::kMember || expr.kind == CExprKind::kData);
   }
 
   ExprPtr Member(const ast::Expr& expr, const Guards& guards) {
@@ -460,11 +460,13 @@ class ExprChecker {
       out->attribute = field->attribute;
       return out;
     }
-    // A field of a record held in a quantifier variable (set<{…}> elements).
+    // A field of a record held as a value: a quantifier variable (set<{…}>
+    // elements) or a record-typed `data` value.
     if (field->optional) {
       state_.Error(DiagCode::kUnguardedOptional, expr.span,
                    absl::StrCat("`", expr.text,
-                                "` is optional; optional fields of set elements cannot be read"),
+                                "` is optional; optional fields of set elements and data records "
+                                "cannot be read"),
                    "make the field required in the schema");
       return ErrorExpr(expr.span);
     }

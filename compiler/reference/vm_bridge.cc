@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "compiler/reference/test_runner.h"
+#include "runtime/record_value.h"
 
 namespace warden {
 namespace {
@@ -39,7 +40,8 @@ std::string DecimalText(int64_t scaled) {
   return absl::StrCat(scaled < 0 ? "-" : "", magnitude / 10000, ".", fraction);
 }
 
-absl::StatusOr<DataValue> ScalarData(const std::string& name, const EvalValue& value) {
+// A data value as the engine takes it: sets as lists, records as objects.
+absl::StatusOr<DataValue> ToDataValue(const std::string& name, const EvalValue& value) {
   using K = EvalValue::Kind;
   switch (value.kind) {
     case K::kBool:
@@ -55,13 +57,91 @@ absl::StatusOr<DataValue> ScalarData(const std::string& name, const EvalValue& v
       return DataValue::String(value.s);
     case K::kIp:
       return DataValue::String(IpText(value.ip));
-    case K::kSet:
-    case K::kRecord:
-      break;
+    case K::kSet: {
+      std::vector<DataValue> list;
+      for (const EvalValue& element : value.elements) {
+        absl::StatusOr<DataValue> item = ToDataValue(name, element);
+        if (!item.ok()) return item.status();
+        list.push_back(*std::move(item));
+      }
+      return DataValue::List(std::move(list));
+    }
+    case K::kRecord: {
+      std::vector<std::pair<std::string, DataValue>> fields;
+      for (size_t k = 0; k < value.elements.size() && k < value.names.size(); ++k) {
+        absl::StatusOr<DataValue> field = ToDataValue(name, value.elements[k]);
+        if (!field.ok()) return field.status();
+        fields.emplace_back(value.names[k], *std::move(field));
+      }
+      return DataValue::Object(std::move(fields));
+    }
   }
-  return absl::UnimplementedError(absl::StrCat("data `", name, "`: a ",
-                                               value.kind == K::kSet ? "set" : "record",
-                                               " value is not supported by the bytecode yet"));
+  return absl::InternalError(absl::StrCat("data `", name, "`: a value of an unknown kind"));
+}
+
+// A member of a set of records (or any value inside one), built in the
+// frame's arena as the request decoder builds it.
+bool BuildValue(const bc::Program& program, const bc::TypeRef& type, const EvalValue& value,
+                rt::Arena& arena, rt::Value* out) {
+  using K = EvalValue::Kind;
+  switch (value.kind) {
+    case K::kBool:
+      out->i = value.b ? 1 : 0;
+      return true;
+    case K::kInt:
+    case K::kDecimal:
+    case K::kDuration:
+    case K::kTimestamp:
+    case K::kEnum:
+      out->i = value.i;
+      return true;
+    case K::kString: {
+      char* copy = static_cast<char*>(arena.Allocate(value.s.size(), 1));
+      if (copy == nullptr) return false;
+      std::copy(value.s.begin(), value.s.end(), copy);
+      out->s = rt::StrRef{copy, static_cast<uint32_t>(value.s.size())};
+      return true;
+    }
+    case K::kIp: {
+      auto* ip = static_cast<bc::IpNet*>(arena.Allocate(sizeof(bc::IpNet), alignof(bc::IpNet)));
+      if (ip == nullptr) return false;
+      *ip = ToIpNet(value.ip);
+      out->ip = ip;
+      return true;
+    }
+    case K::kSet: {
+      bc::TypeRef element = rt::ElementTypeRef(type);
+      rt::Value* members = arena.NewValues(value.elements.size());
+      if (members == nullptr) return false;
+      for (size_t k = 0; k < value.elements.size(); ++k) {
+        if (!BuildValue(program, element, value.elements[k], arena, &members[k])) return false;
+      }
+      size_t size = rt::SortUnique(program, element, members, value.elements.size());
+      out->set =
+          rt::SetRef{members, static_cast<uint32_t>(size), bc::ScalarKind(element.code), false, 0};
+      return true;
+    }
+    case K::kRecord: {
+      if (type.record < 0 || static_cast<size_t>(type.record) >= program.records.size())
+        return false;
+      const bc::RecordShape& shape = program.records[type.record];
+      rt::RecordData* record = arena.NewRecord(static_cast<uint32_t>(type.record),
+                                               static_cast<uint32_t>(shape.fields.size()));
+      if (record == nullptr) return false;
+      for (size_t k = 0; k < value.names.size() && k < value.elements.size(); ++k) {
+        int field = shape.FindField(value.names[k]);
+        if (field < 0) return false;
+        if (!BuildValue(program, shape.fields[field].type, value.elements[k], arena,
+                        &record->fields()[field])) {
+          return false;
+        }
+        record->present()[field] = 1;
+      }
+      out->rec = record;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> ErrorCodes(const Decision& vm) {
@@ -87,17 +167,7 @@ absl::StatusOr<std::vector<std::pair<std::string, DataValue>>> DataForEngine(
   for (size_t k = 0; k < data.size() && k < program.data.size(); ++k) {
     if (!data[k]) continue;
     const std::string& name = program.data[k].name;
-    if (data[k]->kind == EvalValue::Kind::kSet) {
-      std::vector<DataValue> list;
-      for (const EvalValue& element : data[k]->elements) {
-        absl::StatusOr<DataValue> item = ScalarData(name, element);
-        if (!item.ok()) return item.status();
-        list.push_back(std::move(*item));
-      }
-      out.emplace_back(name, DataValue::List(std::move(list)));
-      continue;
-    }
-    absl::StatusOr<DataValue> value = ScalarData(name, *data[k]);
+    absl::StatusOr<DataValue> value = ToDataValue(name, *data[k]);
     if (!value.ok()) return value.status();
     out.emplace_back(name, std::move(*value));
   }
@@ -166,10 +236,17 @@ absl::Status FillFrame(const CheckedProgram& program, const Engine& engine, cons
           std::vector<int64_t> items;
           for (const EvalValue& e : value->elements) items.push_back(e.i);
           ok = frame->SetIntSet(slot, items);
+        } else if (kind == TypeKind::kRecord) {
+          const bc::Attribute& declared = engine.program().attributes[attribute.id];
+          bc::RegType type = 0;
+          rt::Value set;
+          ok = bc::RegTypeOf(declared.type, &type) &&
+               BuildValue(engine.program(), declared.type, *value, frame->arena(), &set) &&
+               frame->SetValue(slot, type, set);
         } else {
-          return absl::UnimplementedError(absl::StrCat(
-              "`", attribute.path, "`: a set of ", TypeName(element),
-              " cannot be put into a request frame (not supported by the bytecode yet)"));
+          return absl::UnimplementedError(absl::StrCat("`", attribute.path, "`: a set of ",
+                                                       TypeName(element),
+                                                       " cannot be put into a request frame"));
         }
         break;
       }
@@ -206,12 +283,16 @@ absl::StatusOr<std::unique_ptr<Engine>> BuildEngine(
       DataForEngine(program, data);
   if (!values.ok()) return values.status();
   options.data = std::move(*values);
+  // Test semantics: a value (or a record's field) the test does not give is
+  // empty, or absent.
+  options.allow_missing_data = true;
   for (size_t k = 0; k < program.data.size(); ++k) {
     if (k < data.size() && data[k]) continue;
-    options.allow_missing_data = true;
     TypeKind kind = program.data[k].type->kind;
+    // The reference's empty values: the engine's match them for these types
+    // (a record with every field absent).
     if (kind != TypeKind::kSet && kind != TypeKind::kString && kind != TypeKind::kInt &&
-        kind != TypeKind::kBool) {
+        kind != TypeKind::kBool && kind != TypeKind::kRecord) {
       return absl::UnimplementedError(
           absl::StrCat("data `", program.data[k].name,
                        "` is not given; the engine cannot leave a value of type ",

@@ -36,19 +36,23 @@ namespace warden {
 // A `data` value supplied at load, converted to the declared type: ints for
 // int; ints (whole units) or strings ("10.50") for decimal; strings for
 // string, enum members, ip/CIDR, durations ("15m") and RFC 3339 timestamps
-// (or ints: ms); lists for sets.
+// (or ints: ms); lists for sets; objects for records (every required field
+// given, no undeclared one; null or no entry for an absent optional field).
 struct DataValue {
-  enum class Kind { kBool, kInt, kString, kList };
+  enum class Kind { kBool, kInt, kString, kList, kObject, kNull };
   Kind kind = Kind::kList;
   bool b = false;
   int64_t i = 0;
   std::string s;
   std::vector<DataValue> list;
+  std::vector<std::pair<std::string, DataValue>> fields;  // kObject, in the given order
 
   static DataValue Bool(bool v);
   static DataValue Int(int64_t v);
   static DataValue String(std::string v);
   static DataValue List(std::vector<DataValue> v);
+  static DataValue Object(std::vector<std::pair<std::string, DataValue>> v);
+  static DataValue Null();
 };
 
 struct EngineOptions {
@@ -56,7 +60,8 @@ struct EngineOptions {
   rt::VmOptions vm;
   std::vector<std::pair<std::string, DataValue>> data;
   // A declared data value that `data` lacks: an error (default), or empty
-  // ("" / 0 / false / empty set) when true, as in `warden test`.
+  // ("" / 0 / false / empty set / a record with every field absent) when
+  // true, as in `warden test`; likewise a required field a data record lacks.
   bool allow_missing_data = false;
 };
 
