@@ -25,6 +25,7 @@
 #include "compiler/driver.h"
 #include "compiler/reference/reference_evaluator.h"
 #include "compiler/reference/request.h"
+#include "runtime/data_json.h"
 #include "warden/engine.h"
 
 namespace warden::cli {
@@ -178,30 +179,20 @@ ReferenceDecision FromVm(const Engine& engine, const Decision& d) {
   return out;
 }
 
-// `--data` for the VM: a JSON object of values (decimals may be numbers).
+// `--data` for the VM: a JSON object of values, read as `warden serve` reads
+// it (runtime/data_json.h).
 bool DataForVm(const std::string& path, EngineOptions* options) {
   absl::StatusOr<std::string> text = ReadFileText(path, 64 << 20);
   if (!text.ok()) {
     PrintError(std::string(text.status().message()));
     return false;
   }
-  json parsed = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) {
-    PrintError(absl::StrCat(path, ": data must be a JSON object"));
+  absl::StatusOr<std::vector<std::pair<std::string, DataValue>>> data = ParseDataJson(*text);
+  if (!data.ok()) {
+    PrintError(absl::StrCat(path, ": ", data.status().message()));
     return false;
   }
-  std::function<DataValue(const json&)> convert = [&](const json& v) -> DataValue {
-    if (v.is_boolean()) return DataValue::Bool(v.get<bool>());
-    if (v.is_number_integer()) return DataValue::Int(v.get<int64_t>());
-    if (v.is_number()) return DataValue::String(v.dump());
-    if (v.is_string()) return DataValue::String(v.get<std::string>());
-    std::vector<DataValue> list;
-    if (v.is_array()) {
-      for (const json& item : v) list.push_back(convert(item));
-    }
-    return DataValue::List(std::move(list));
-  };
-  for (const auto& [name, value] : parsed.items()) options->data.emplace_back(name, convert(value));
+  options->data = *std::move(data);
   return true;
 }
 

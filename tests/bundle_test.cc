@@ -207,6 +207,111 @@ TEST_CASE("re-checksummed hostile programs are rejected by the verifier") {
   }
 }
 
+const char* kRecords = R"(package t
+schema {
+  resource doc {
+    entries: set<{ name: string, size: int, tags: set<string>, inner: { x: int } }>
+  }
+  actions { read }
+}
+data limits: { max: int, names: set<{ n: string }> }
+policy p on doc {
+  rule r: permit read if any e in resource.entries: e.size < data.limits.max and e.inner.x > 0
+      and any n in data.limits.names: n.n == e.name
+}
+)";
+
+TEST_CASE("records held as values: shapes round-trip, hostile shapes and fields are rejected") {
+  const bc::Program good = Compile(kRecords);
+  REQUIRE(bc::Verify(good).ok());
+  // Shapes come children first: inner, entries' member, names' member, limits.
+  REQUIRE(good.records.size() == 4);
+  for (size_t i = 0; i < good.records.size(); ++i) {
+    for (const bc::RecordField& field : good.records[i].fields)
+      CHECK(field.type.record < static_cast<int32_t>(i));
+  }
+  std::string bytes = bc::WriteBundle(good);
+  auto loaded = bc::ReadBundle(bytes);
+  REQUIRE(loaded.ok());
+  CHECK(bc::WriteBundle(*loaded) == bytes);
+  std::string listing = bc::Disassemble(*loaded);
+  CHECK(listing.find("record shapes:") != std::string::npos);
+  CHECK(listing.find("FIELD") != std::string::npos);
+
+  auto expect_rejected = [](bc::Program p, const char* what, const char* message) {
+    auto loaded = bc::ReadBundle(bc::WriteBundle(p));
+    CHECK_MESSAGE(!loaded.ok(), what);
+    if (!loaded.ok()) {
+      CHECK_MESSAGE(loaded.status().message().find(message) != std::string::npos, what, ": ",
+                    loaded.status().message());
+    }
+  };
+  auto field = [](bc::Program& p) -> bc::Instr* {
+    for (bc::Instr& in : p.code) {
+      if (in.op == bc::Op::kFIELD) return &in;
+    }
+    return nullptr;
+  };
+  REQUIRE(field(const_cast<bc::Program&>(good)) != nullptr);
+  {
+    bc::Program p = good;
+    field(p)->c = 17;
+    expect_rejected(p, "field out of range", "field 17 out of range");
+  }
+  {
+    bc::Program p = good;
+    bc::Instr* in = field(p);
+    // Read a field of another type into the same register.
+    const bc::RecordShape& shape =
+        p.records[bc::ShapeOf(p.reg_types[p.blocks[0].reg_begin + in->b])];
+    for (uint32_t f = 0; f < shape.fields.size(); ++f) {
+      bc::RegType type = 0;
+      bc::RegTypeOf(shape.fields[f].type, &type);
+      if (type != p.reg_types[p.blocks[0].reg_begin + in->a]) {
+        in->c = f;
+        break;
+      }
+    }
+    expect_rejected(p, "field of another type", "the field's type");
+  }
+  {
+    bc::Program p = good;
+    p.records[0].fields[0].type = p.records.back().fields[0].type;  // a later shape
+    p.records[0].fields[0].type.record = static_cast<int32_t>(p.records.size() - 1);
+    p.records[0].fields[0].type.code = bc::TypeCode::kRecord;
+    expect_rejected(p, "a shape naming a later one", "record shape out of range");
+  }
+  {
+    bc::Program p = good;
+    p.records[1].fields[1].name = p.records[1].fields[0].name;
+    expect_rejected(p, "duplicate field names", "duplicate name");
+  }
+  {
+    bc::Program p = good;
+    for (bc::RegType& type : p.reg_types) {
+      if (bc::KindOf(type) == bc::ValueKind::kRecord) {
+        type = bc::MakeRegType(bc::ValueKind::kRecord, bc::ValueKind::kBool, 1000);
+        break;
+      }
+    }
+    expect_rejected(p, "a register of an unknown shape", "invalid type");
+  }
+  {
+    bc::Program p = good;
+    for (bc::Attribute& a : p.attributes) {
+      if (a.type.code == bc::TypeCode::kSet && a.type.element == bc::TypeCode::kRecord) {
+        a.type.record = -1;
+      }
+    }
+    expect_rejected(p, "a set of records without a shape", "without a shape");
+  }
+  {
+    bc::Program p = good;
+    p.data[0].type.record = -1;
+    expect_rejected(p, "record data without a shape", "record");
+  }
+}
+
 TEST_CASE("an infinite loop cannot be expressed") {
   bc::Program p = Compile(kSmall);
   // block: FORINIT r; FORNEXT r, s, ->4; FORINIT r (reset!); LOOP ->1; RET

@@ -11,6 +11,7 @@
 
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/data_json.h"
 
 namespace warden {
 namespace {
@@ -189,6 +190,62 @@ TEST_CASE("an only_one_applicable conflict names its policy") {
     CHECK(error.what == "only_one_applicable");
   }
   CHECK(named);
+}
+
+// Record-typed data is checked whole at load: every required field, no
+// undeclared one, the right types all the way down.
+TEST_CASE("record data: loaded, read by fields, and refused when malformed") {
+  auto json = [](const std::string& text) {
+    auto parsed = ParseDataJson(text);
+    REQUIRE_MESSAGE(parsed.ok(), parsed.status().ToString());
+    return *parsed;
+  };
+  auto load = [&](const std::string& data) {
+    auto compilation =
+        CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/tests/conformance/records.warden"});
+    REQUIRE(compilation.ok());
+    auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
+    REQUIRE(program.ok());
+    EngineOptions options;
+    options.data = json(data);
+    return Engine::FromProgram(std::move(*program), std::move(options));
+  };
+  const std::string grants =
+      R"("grants": [{"user": "ann", "action": "grant", "until": "2027-01-01T00:00:00Z"}])";
+  auto good = load(R"({"policy_limits": {"max_hours": 8, "regions": ["eu"],
+      "tiers": [{"name": "gold", "cap": 1000}, {"name": "gold", "cap": "1000.0"}]}, )" +
+                   grants + "}");
+  REQUIRE_MESSAGE(good.ok(), good.status().ToString());
+  Request r(**good);
+  r.Str("subject.id", "ann").Action("grant").Resource("project", "p");
+  Decision d = r.Decide();
+  CHECK(d.outcome == rt::Outcome::kPermit);
+  REQUIRE(d.obligations.size() == 1);  // advice `granted` renders a field of the data record
+  CHECK(d.args[d.obligations[0].first_arg].value == "8");
+
+  struct Bad {
+    const char* data;
+    const char* message;
+  };
+  const Bad bad[] = {
+      {R"({"policy_limits": {"regions": [], "tiers": []}})",
+       "policy_limits.max_hours`: no value given"},
+      {R"({"policy_limits": {"max_hours": 1, "regions": [], "tiers": [], "extra": 1}})",
+       "no field `extra`"},
+      {R"({"policy_limits": {"max_hours": null, "regions": [], "tiers": []}})",
+       "null for a required field"},
+      {R"({"policy_limits": {"max_hours": "1", "regions": [], "tiers": []}})", "expected an int"},
+      {R"({"policy_limits": {"max_hours": 1, "regions": [], "tiers": [{"name": "x"}]}})",
+       "tiers[0].cap`: no value given"},
+      {R"({"policy_limits": [1]})", "expected an object"},
+  };
+  for (const Bad& b : bad) {
+    CAPTURE(b.data);
+    auto engine = load(std::string(b.data).insert(1, grants + ", "));
+    REQUIRE(!engine.ok());
+    CHECK_MESSAGE(engine.status().message().find(b.message) != std::string::npos,
+                  engine.status().message());
+  }
 }
 
 TEST_CASE("payments: read in own department, not_applicable elsewhere") {

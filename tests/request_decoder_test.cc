@@ -13,6 +13,7 @@
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "compiler/reference/request.h"
+#include "runtime/record_value.h"
 #include "warden/engine.h"
 
 namespace warden {
@@ -32,6 +33,8 @@ schema {
     nets: set<ip>
     counts: set<int>
     profile: { nick: string?  active: bool }
+    grants: set<{ app: string, level: int, scopes: set<string>, owner: { id: string },
+                  note: string?, nets: set<ip>, peers: set<{ id: string }> }>
   }
   resource doc { owner: string  size: int }
   actions { read, write }
@@ -304,6 +307,49 @@ TEST_CASE("large objects: duplicates are found beyond the linear scan") {
   CHECK(h.errors()[0].json_path == "subject.k50");
 }
 
+// A frame value against the reference's, deeply (sets member by member, in
+// order: both keep sets sorted the same way).
+void CheckValue(const bc::Program& p, const bc::TypeRef& type, const rt::Value& v,
+                const EvalValue& value) {
+  switch (value.kind) {
+    case EvalValue::Kind::kBool:
+      CHECK(v.i == (value.b ? 1 : 0));
+      break;
+    case EvalValue::Kind::kString:
+      CHECK(std::string(v.s.view()) == value.s);
+      break;
+    case EvalValue::Kind::kIp:
+      CHECK(std::memcmp(v.ip->bytes, value.ip.bytes, 16) == 0);
+      CHECK(v.ip->prefix == value.ip.prefix);
+      break;
+    case EvalValue::Kind::kSet: {
+      REQUIRE(v.set.size == value.elements.size());
+      bc::TypeRef element = rt::ElementTypeRef(type);
+      for (uint32_t k = 0; k < v.set.size; ++k)
+        CheckValue(p, element, v.set.data[k], value.elements[k]);
+      break;
+    }
+    case EvalValue::Kind::kRecord: {
+      if (type.record < 0) break;  // a request record: presence only
+      const bc::RecordShape& shape = p.records[type.record];
+      const rt::RecordData& record = *v.rec;
+      for (uint32_t f = 0; f < record.count; ++f) {
+        CAPTURE(shape.fields[f].name);
+        auto at = std::find(value.names.begin(), value.names.end(), shape.fields[f].name);
+        REQUIRE((record.present()[f] != 0) == (at != value.names.end()));
+        if (at != value.names.end()) {
+          CheckValue(p, shape.fields[f].type, record.fields()[f],
+                     value.elements[static_cast<size_t>(at - value.names.begin())]);
+        }
+      }
+      break;
+    }
+    default:
+      CHECK(v.i == value.i);
+      break;
+  }
+}
+
 // Values of the frame against the reference decoder's, attribute by attribute.
 void CheckAgainstReference(const std::string& json, bool strict) {
   CAPTURE(json);
@@ -334,27 +380,7 @@ void CheckAgainstReference(const std::string& json, bool strict) {
     if (attribute.resource_type >= 0 && attribute.resource_type != h.frame().resource_type())
       continue;
     REQUIRE(value.has_value());
-    const rt::Value& v = h.frame().slot(attribute.slot);
-    switch (value->kind) {
-      case EvalValue::Kind::kBool:
-        CHECK(v.i == (value->b ? 1 : 0));
-        break;
-      case EvalValue::Kind::kString:
-        CHECK(std::string(v.s.view()) == value->s);
-        break;
-      case EvalValue::Kind::kIp:
-        CHECK(std::memcmp(v.ip->bytes, value->ip.bytes, 16) == 0);
-        CHECK(v.ip->prefix == value->ip.prefix);
-        break;
-      case EvalValue::Kind::kSet:
-        CHECK(v.set.size == value->elements.size());
-        break;
-      case EvalValue::Kind::kRecord:
-        break;
-      default:
-        CHECK(v.i == value->i);
-        break;
-    }
+    CheckValue(p, attribute.type, h.frame().slot(attribute.slot), *value);
   }
 }
 
@@ -381,10 +407,68 @@ TEST_CASE("agrees with the reference decoder") {
       R"({"action": "read", "resource": {"type": "doc"}} )",
       R"("just a string")",
       R"({"action": "read", "resource": {"type": "doc"}, "x": -})",
+      // Sets of records: order, repeats, nested values, absent and wrong fields.
+      Req(R"({"grants": [
+          {"app": "b", "level": 2, "scopes": ["y", "x", "x"], "owner": {"id": "o"},
+           "nets": ["10.0.0.0/8", "::1"], "peers": [{"id": "q"}, {"id": "p"}, {"id": "q"}]},
+          {"app": "a", "level": 1, "scopes": [], "owner": {"id": "p"}, "note": null, "nets": [],
+           "peers": []},
+          {"app": "b", "level": 2, "scopes": ["x", "y"], "owner": {"id": "o"},
+           "nets": ["::1", "10.0.0.0/8"], "peers": [{"id": "p"}, {"id": "q"}]},
+          {"app": "c"},
+          {"level": 0, "note": "n"}]})"),
+      Req(R"({"grants": [{"app": "a", "level": "2"}]})"),
+      Req(R"({"grants": [{"app": "a", "bogus": 1}]})"),
+      Req(R"({"grants": [{"app": null}]})"),
+      Req(R"({"grants": [1]})"),
+      Req(R"({"grants": {"app": "a"}})"),
+      Req(R"({"grants": [{"owner": {"id": 3}}]})"),
+      Req(R"({"grants": [{"peers": [{"id": "a", "x": []}]}]})"),
+      Req(R"({"grants": [{"nets": ["10.0.0.0/33"]}]})"),
   };
   for (const std::string& json : requests) {
     CheckAgainstReference(json, false);
     CheckAgainstReference(json, true);
+  }
+}
+
+TEST_CASE("sets of records: limits on depth, duplicates and the request's memory") {
+  {
+    rt::DecoderOptions options;
+    options.max_depth = 4;
+    Harness h(options);
+    // subject(1) grants(2) member(3) peers(4) member(5): too deep.
+    CHECK(!h.Decode(Req(R"({"grants": [{"peers": [{"id": "a"}]}]})")));
+    REQUIRE(h.errors().size() == 1);
+    CHECK(h.errors()[0].code == rt::RequestErrorCode::kTooDeep);
+  }
+  {
+    Harness h;
+    CHECK(!h.Decode(Req(R"({"grants": [{"app": "a", "app": "b"}]})")));
+    REQUIRE(h.errors().size() == 1);
+    CHECK(h.errors()[0].code == rt::RequestErrorCode::kDuplicateKey);
+    CHECK(h.errors()[0].json_path == "subject.grants[0].app");
+  }
+  {
+    Harness h;
+    REQUIRE(h.Decode(Req(R"({"grants": [{"app": "a", "level": 1}, {"app": "a", "level": 1}]})")));
+    CHECK(h.Set("subject.grants").size == 1);
+    CHECK(h.Set("subject.grants").element == bc::ValueKind::kRecord);
+  }
+  {
+    // A frame whose arena cannot hold the set: the request is refused, never cut short.
+    const Engine& engine = *Test().engine;
+    rt::RequestDecoder decoder(engine.program(), engine.request_schema());
+    rt::FrameOptions small;
+    small.max_arena_bytes = 512;
+    rt::Frame frame(engine.program(), small);
+    std::string members;
+    for (int k = 0; k < 40; ++k)
+      members +=
+          std::string(k ? ", " : "") + R"({"app": "a)" + std::to_string(k) + R"(", "level": 1})";
+    CHECK(!decoder.Decode(Req(R"({"grants": [)" + members + "]}"), &frame));
+    REQUIRE(decoder.errors().size() == 1);
+    CHECK(decoder.errors()[0].code == rt::RequestErrorCode::kTooLarge);
   }
 }
 

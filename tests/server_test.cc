@@ -1113,7 +1113,12 @@ TEST_CASE("serve: /v1/check verifies the token, sees CLI revocations, and is 404
   CHECK(answer["decision"] != "permit");  // a new device and no MFA: the payments policy objects
 
   json forged = body;
-  forged["token"] = token.substr(0, token.size() - 2) + (token.back() == 'A' ? "BB" : "AA");
+  // A changed character inside the signature (not its last one, whose low
+  // bits must be zero in canonical base64url): a well-formed, wrong signature.
+  std::string tampered = token;
+  char& c = tampered[tampered.size() - 10];
+  c = c == 'A' ? 'B' : 'A';
+  forged["token"] = tampered;
   CHECK(Json(Post(f.socket, "/v1/check", forged.dump()).body)["auth_error"]["code"] ==
         "token_bad_signature");
 

@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes as a JSON request, decoded by the VM's
-// decoder (runtime/request_decoder.h) for the payments example and decided,
-// leniently and strictly, with one long-lived session each (as a server
-// reuses them). Any crash, sanitizer report or hang is a bug: every input
+// decoder (runtime/request_decoder.h) for the payments example and for
+// tests/conformance/records.warden (sets of records with nested records and
+// sets) and decided, leniently and strictly, with one long-lived session each
+// (as a server reuses them). Any crash, sanitizer report or hang is a bug: every input
 // must end in a decision or a structured request error.
 #include <cstddef>
 #include <cstdint>
@@ -16,15 +17,15 @@
 
 namespace {
 
-struct State {
+struct Target {
   std::unique_ptr<warden::Engine> engine;
   std::unique_ptr<warden::JsonSession> lenient;
   std::unique_ptr<warden::JsonSession> strict;
 };
 
-State* Build() {
-  auto* state = new State;
-  auto compilation = warden::CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples/payments"});
+Target Build(const std::string& path) {
+  Target target;
+  auto compilation = warden::CompilePaths({std::string(WARDEN_SOURCE_DIR) + path});
   if (!compilation.ok() || (*compilation)->program == nullptr) std::abort();
   auto program = warden::GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
   if (!program.ok()) std::abort();
@@ -32,28 +33,34 @@ State* Build() {
   options.allow_missing_data = true;
   auto engine = warden::Engine::FromProgram(std::move(*program), std::move(options));
   if (!engine.ok()) std::abort();
-  state->engine = std::move(*engine);
+  target.engine = std::move(*engine);
   warden::rt::DecoderOptions lenient;
   lenient.now_millis = 1772445600000;
   lenient.max_depth = 16;
   lenient.max_set_elements = 256;
   warden::rt::DecoderOptions strict = lenient;
   strict.strict = true;
-  state->lenient = std::make_unique<warden::JsonSession>(*state->engine, lenient);
-  state->strict = std::make_unique<warden::JsonSession>(*state->engine, strict);
-  return state;
+  target.lenient = std::make_unique<warden::JsonSession>(*target.engine, lenient);
+  target.strict = std::make_unique<warden::JsonSession>(*target.engine, strict);
+  return target;
+}
+
+void Exercise(Target& target, std::string_view json) {
+  warden::Decision decision;
+  bool ok = target.engine->DecideJson(json, *target.lenient, &decision);
+  if (!ok && decision.outcome != warden::rt::Outcome::kDeny) std::abort();  // fail closed
+  if (!ok && target.lenient->errors().empty()) std::abort();
+  bool strict_ok = target.engine->DecideJson(json, *target.strict, &decision);
+  if (strict_ok && !ok) std::abort();  // strict accepts less
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static State* state = Build();
+  static Target* payments = new Target(Build("/examples/payments"));
+  static Target* records = new Target(Build("/tests/conformance/records.warden"));
   std::string_view json(reinterpret_cast<const char*>(data), size);
-  warden::Decision decision;
-  bool ok = state->engine->DecideJson(json, *state->lenient, &decision);
-  if (!ok && decision.outcome != warden::rt::Outcome::kDeny) std::abort();  // fail closed
-  if (!ok && state->lenient->errors().empty()) std::abort();
-  bool strict_ok = state->engine->DecideJson(json, *state->strict, &decision);
-  if (strict_ok && !ok) std::abort();  // strict accepts less
+  Exercise(*payments, json);
+  Exercise(*records, json);
   return 0;
 }
