@@ -100,7 +100,8 @@ class Generator {
     bc::RecordShape shape;
     shape.name = record->name;
     for (const Field& field : record->fields)
-      shape.fields.push_back(bc::RecordField{field.name, TypeOf(field.type), field.optional});
+      shape.fields.push_back(
+          bc::RecordField{field.name, TypeOf(field.type), field.optional, field.sensitive});
     int32_t index = static_cast<int32_t>(out_.records.size());
     out_.records.push_back(std::move(shape));
     shapes_.emplace(record, index);

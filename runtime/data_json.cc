@@ -20,11 +20,11 @@ absl::StatusOr<DataValue> Convert(const json& v, int depth) {
   if (v.is_number()) return DataValue::String(v.dump());
   if (v.is_string()) return DataValue::String(v.get<std::string>());
   if (v.is_object()) {
-    std::vector<std::pair<std::string, DataValue>> fields;
+    std::vector<DataField> fields;
     for (const auto& [name, item] : v.items()) {
       absl::StatusOr<DataValue> field = Convert(item, depth + 1);
       if (!field.ok()) return field.status();
-      fields.emplace_back(name, *std::move(field));
+      fields.push_back(DataField{name, *std::move(field)});
     }
     return DataValue::Object(std::move(fields));
   }

@@ -57,7 +57,7 @@ DataValue DataValue::List(std::vector<DataValue> v) {
   d.list = std::move(v);
   return d;
 }
-DataValue DataValue::Object(std::vector<std::pair<std::string, DataValue>> v) {
+DataValue DataValue::Object(std::vector<DataField> v) {
   DataValue d;
   d.kind = Kind::kObject;
   d.fields = std::move(v);

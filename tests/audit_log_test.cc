@@ -457,6 +457,8 @@ schema {
     owner: string
     sensitive title: string
     review: { sensitive notes: string  due: timestamp }
+    reviewers: set<{ name: string, sensitive pin: string,
+                     history: set<{ when: timestamp, sensitive comment: string }> }>
   }
   resource folder {
     title: string
@@ -503,6 +505,19 @@ TEST_CASE("masking replaces the values of sensitive attributes") {
   CHECK(masked["resource"]["review"]["due"] == "2026-03-02T10:00:00Z");
   CHECK(masked["context"]["secret"] == "<redacted>");  // the whole record
   CHECK(masked["context"]["ip"] == "10.0.0.1");
+
+  // Sensitive fields of records held in sets, at any depth, in every member.
+  json members = json::parse(masker.Mask(R"({"action": "read", "resource": {"type": "document",
+    "id": "d", "reviewers": [
+      {"name": "a", "pin": "1111", "history": [{"when": "2026-01-01T00:00:00Z", "comment": "c1"}]},
+      {"name": "b", "pin": "2222", "history": []}]}})"));
+  const json& reviewers = members["resource"]["reviewers"];
+  REQUIRE(reviewers.size() == 2);
+  CHECK(reviewers[0]["name"] == "a");
+  CHECK(reviewers[0]["pin"] == "<redacted>");
+  CHECK(reviewers[1]["pin"] == "<redacted>");
+  CHECK(reviewers[0]["history"][0]["when"] == "2026-01-01T00:00:00Z");
+  CHECK(reviewers[0]["history"][0]["comment"] == "<redacted>");
 
   // `title` is sensitive on documents only.
   json folder = json::parse(masker.Mask(

@@ -217,10 +217,11 @@ void Transfer(A& ar, Program& p) {
   });
   ar.Vec(p.records, 8, [&](RecordShape& r) {  // since format version 3
     ar.Str(r.name);
-    ar.Vec(r.fields, 18, [&](RecordField& f) {
+    ar.Vec(r.fields, 19, [&](RecordField& f) {
       ar.Str(f.name);
       TransferType(ar, f.type);
       ar.Bool(f.optional);
+      ar.Bool(f.sensitive);
     });
   });
   ar.I32(p.action_enum);

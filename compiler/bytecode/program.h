@@ -64,6 +64,7 @@ struct RecordField {
   std::string name;
   TypeRef type;
   bool optional = false;
+  bool sensitive = false;  // masked in audit logs, like a sensitive attribute
 };
 
 struct RecordShape {

@@ -67,11 +67,11 @@ absl::StatusOr<DataValue> ToDataValue(const std::string& name, const EvalValue& 
       return DataValue::List(std::move(list));
     }
     case K::kRecord: {
-      std::vector<std::pair<std::string, DataValue>> fields;
+      std::vector<DataField> fields;
       for (size_t k = 0; k < value.elements.size() && k < value.names.size(); ++k) {
         absl::StatusOr<DataValue> field = ToDataValue(name, value.elements[k]);
         if (!field.ok()) return field.status();
-        fields.emplace_back(value.names[k], *std::move(field));
+        fields.push_back(DataField{value.names[k], *std::move(field)});
       }
       return DataValue::Object(std::move(fields));
     }

@@ -31,6 +31,10 @@ void Insert(Node* root, const std::vector<std::string>& segments) {
 }
 
 void Apply(const Node& node, Json* value) {
+  if (value->is_array()) {  // a set of records: every member
+    for (Json& member : *value) Apply(node, &member);
+    return;
+  }
   if (!value->is_object()) return;
   for (auto& [name, child] : node.children) {
     auto it = value->find(name);
@@ -67,6 +71,23 @@ bool TooDeep(std::string_view text) {
   return false;
 }
 
+// The sensitive fields of records held in a set (`set<{ sensitive pin: string }>`),
+// at any depth, under `prefix`.
+void InsertShape(Node* root, const bc::Program& program, int32_t shape,
+                 std::vector<std::string>* prefix, bool* any) {
+  if (shape < 0 || static_cast<size_t>(shape) >= program.records.size()) return;
+  for (const bc::RecordField& field : program.records[shape].fields) {
+    prefix->push_back(field.name);
+    if (field.sensitive) {
+      Insert(root, *prefix);
+      *any = true;
+    } else if (field.type.record >= 0 && field.type.record < shape) {  // shapes nest downwards
+      InsertShape(root, program, field.type.record, prefix, any);
+    }
+    prefix->pop_back();
+  }
+}
+
 }  // namespace
 
 struct RequestMasker::Tree {
@@ -79,7 +100,9 @@ struct RequestMasker::Tree {
 
 RequestMasker::RequestMasker(const bc::Program& program) : tree_(std::make_unique<Tree>()) {
   for (const bc::Attribute& attribute : program.attributes) {
-    if (!attribute.sensitive) continue;
+    bool members = attribute.type.code == bc::TypeCode::kSet &&
+                   attribute.type.element == bc::TypeCode::kRecord && attribute.type.record >= 0;
+    if (!attribute.sensitive && !members) continue;
     std::string_view path = attribute.path;
     Node* root = nullptr;
     if (attribute.resource_type >= 0 &&
@@ -107,8 +130,14 @@ RequestMasker::RequestMasker(const bc::Program& program) : tree_(std::make_uniqu
     }
     std::vector<std::string> segments =
         absl::StrSplit(absl::string_view(path.data(), path.size()), '.');
-    Insert(root, segments);
-    tree_->empty = false;
+    if (attribute.sensitive) {
+      Insert(root, segments);
+      tree_->empty = false;
+    } else {
+      bool any = false;
+      InsertShape(root, program, attribute.type.record, &segments, &any);
+      if (any) tree_->empty = false;
+    }
   }
 }
 

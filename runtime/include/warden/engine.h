@@ -38,6 +38,8 @@ namespace warden {
 // string, enum members, ip/CIDR, durations ("15m") and RFC 3339 timestamps
 // (or ints: ms); lists for sets; objects for records (every required field
 // given, no undeclared one; null or no entry for an absent optional field).
+struct DataField;
+
 struct DataValue {
   enum class Kind { kBool, kInt, kString, kList, kObject, kNull };
   Kind kind = Kind::kList;
@@ -45,14 +47,19 @@ struct DataValue {
   int64_t i = 0;
   std::string s;
   std::vector<DataValue> list;
-  std::vector<std::pair<std::string, DataValue>> fields;  // kObject, in the given order
+  std::vector<DataField> fields;  // kObject, in the given order
 
   static DataValue Bool(bool v);
   static DataValue Int(int64_t v);
   static DataValue String(std::string v);
   static DataValue List(std::vector<DataValue> v);
-  static DataValue Object(std::vector<std::pair<std::string, DataValue>> v);
+  static DataValue Object(std::vector<DataField> v);
   static DataValue Null();
+};
+
+struct DataField {
+  std::string name;
+  DataValue value;
 };
 
 struct EngineOptions {
