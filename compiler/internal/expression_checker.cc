@@ -605,7 +605,45 @@ class ExprChecker {
                                 "` and `", TypeName(b), "`"));
       return ErrorExpr(expr.span);
     }
+    if (IsConstant(*lhs) && IsConstant(*rhs)) {
+      if (ExprPtr folded = FoldArithmetic(op, result, *lhs, *rhs, expr.span)) return folded;
+    }
     return MakeBinary(op, result, expr.span, std::move(lhs), std::move(rhs));
+  }
+
+  // Arithmetic on two constants, when it cannot fail: every arithmetic type
+  // is a 64-bit integer underneath (decimals scaled by 10^4, durations and
+  // timestamps in ms), so one checked integer operation computes it. An
+  // overflow or a division by zero is left as it is: in a rule it fails at
+  // evaluation time like any other; in a `const` it is not a known value.
+  ExprPtr FoldArithmetic(ast::BinaryOp op, const Type* result, const CExpr& lhs, const CExpr& rhs,
+                         Span span) {
+    using Op = ast::BinaryOp;
+    int64_t x = lhs.value.int_value;
+    int64_t y = rhs.value.int_value;
+    int64_t out = 0;
+    switch (op) {
+      case Op::kAdd:
+        if (__builtin_add_overflow(x, y, &out)) return nullptr;
+        break;
+      case Op::kSub:
+        if (__builtin_sub_overflow(x, y, &out)) return nullptr;
+        break;
+      case Op::kMul:
+        if (__builtin_mul_overflow(x, y, &out)) return nullptr;
+        break;
+      case Op::kDiv:
+        if (y == 0 || (x == INT64_MIN && y == -1)) return nullptr;
+        out = x / y;
+        break;
+      case Op::kMod:
+        if (y == 0) return nullptr;
+        out = y == -1 ? 0 : x % y;
+        break;
+      default:
+        return nullptr;
+    }
+    return Constant(span, result->kind, [&](Value& v) { v.int_value = out; });
   }
 
   const Type* ArithmeticResult(ast::BinaryOp op, const Type* a, const Type* b) {
