@@ -576,6 +576,15 @@ class ExprChecker {
       lhs->value.kind = TypeKind::kDecimal;
       lhs->value.type = rhs->type;
     }
+    // An int value meets a decimal: it widens too, where both sides must
+    // agree (comparisons, `+`, `-`).
+    if (comparison || op == Op::kAdd || op == Op::kSub) {
+      if (lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kDecimal) {
+        lhs = WidenToDecimal(std::move(lhs));
+      } else if (lhs->type->kind == TypeKind::kDecimal && rhs->type->kind == TypeKind::kInt) {
+        rhs = WidenToDecimal(std::move(rhs));
+      }
+    }
     const Type* a = lhs->type;
     const Type* b = rhs->type;
     if (comparison) {
@@ -609,6 +618,27 @@ class ExprChecker {
       if (ExprPtr folded = FoldArithmetic(op, result, *lhs, *rhs, expr.span)) return folded;
     }
     return MakeBinary(op, result, expr.span, std::move(lhs), std::move(rhs));
+  }
+
+  // An int where a decimal is expected. A constant is converted at once (an
+  // overflow leaves it an int, and the type error says why); any other value
+  // becomes `x * 1.0`, which both evaluators compute exactly: an overflow is
+  // an evaluation error.
+  ExprPtr WidenToDecimal(ExprPtr expr) {
+    const Type* decimal = state_.Prim(TypeKind::kDecimal);
+    if (IsConstant(*expr)) {
+      int64_t scaled = 0;
+      if (__builtin_mul_overflow(expr->value.int_value, ast::kDecimalScale, &scaled)) return expr;
+      expr->value.int_value = scaled;
+      expr->value.kind = TypeKind::kDecimal;
+      expr->type = decimal;
+      expr->value.type = decimal;
+      return expr;
+    }
+    Span span = expr->span;
+    ExprPtr one =
+        Constant(span, TypeKind::kDecimal, [](Value& v) { v.int_value = ast::kDecimalScale; });
+    return MakeBinary(ast::BinaryOp::kMul, decimal, span, std::move(expr), std::move(one));
   }
 
   // Arithmetic on two constants, when it cannot fail: every arithmetic type
@@ -756,13 +786,9 @@ class ExprChecker {
     const Type* collection_hint = int_constant ? nullptr : state_.program.types.SetOf(lhs->type);
     ExprPtr rhs = Check(*expr.args[1], guards, collection_hint);
     if (IsError(*rhs)) return rhs;
-    if (lhs->type->kind == TypeKind::kInt && IsConstant(*lhs) &&
-        rhs->type->kind == TypeKind::kSet && rhs->type->element != nullptr &&
-        rhs->type->element->kind == TypeKind::kDecimal) {
-      lhs->value.int_value *= ast::kDecimalScale;
-      lhs->type = rhs->type->element;
-      lhs->value.kind = TypeKind::kDecimal;
-      lhs->value.type = lhs->type;
+    if (lhs->type->kind == TypeKind::kInt && rhs->type->kind == TypeKind::kSet &&
+        rhs->type->element != nullptr && rhs->type->element->kind == TypeKind::kDecimal) {
+      lhs = WidenToDecimal(std::move(lhs));
     }
     const Type* a = lhs->type;
     const Type* b = rhs->type;
