@@ -120,8 +120,11 @@ class Frame {
   bool SetIpSet(uint32_t slot, const std::vector<bc::IpNet>& values);
   bool MarkPresent(uint32_t slot);  // a record (e.g. an optional record given by the request)
   // Any value of register type `type` (the slot's): for values built in the
-  // frame's arena() (sets of records). The value must stay valid as long as
-  // the frame's values do.
+  // frame's arena() (sets of records). The VM trusts it as the verifier's
+  // types say: members built with Arena::NewRecord for the type's shape (its
+  // field count), fields of their declared types all the way down, sets
+  // sorted and unique (rt::SortUnique). It must stay valid as long as the
+  // frame's values do.
   bool SetValue(uint32_t slot, bc::RegType type, const Value& value);
   // The frame's arena, reset with the frame: room for values built by
   // decoders (strings, sets, records); allocations fail past max_arena_bytes.
