@@ -404,26 +404,28 @@ class Verifier {
     return Assignment(block, regs, code, where);
   }
 
+  // `where()` makes the message's location, only when there is an error (the
+  // verifier runs over every instruction of a bundle at load).
+  template <typename Where>
   absl::Status CheckOperand(bc::Operand kind, uint32_t value, const CodeBlock& block,
-                            const RegType* regs, uint32_t pc, const std::string& where,
-                            const Instr& in) {
+                            const RegType* regs, uint32_t pc, const Where& where, const Instr& in) {
     auto reg_kind = [&](ValueKind want) -> absl::Status {
       if (value >= block.num_regs)
-        return Bad(absl::StrCat(where, ": register ", value, " out of range"));
+        return Bad(absl::StrCat(where(), ": register ", value, " out of range"));
       if (KindOf(regs[value]) != want) {
-        return Bad(absl::StrCat(where, ": register ", value, " holds ",
+        return Bad(absl::StrCat(where(), ": register ", value, " holds ",
                                 ValueKindName(KindOf(regs[value])), ", needs ",
                                 ValueKindName(want)));
       }
       return absl::OkStatus();
     };
     auto index = [&](size_t size, const char* what) -> absl::Status {
-      if (value >= size) return Bad(absl::StrCat(where, ": ", what, " ", value, " out of range"));
+      if (value >= size) return Bad(absl::StrCat(where(), ": ", what, " ", value, " out of range"));
       return absl::OkStatus();
     };
     switch (kind) {
       case bc::Operand::_:
-        if (value != 0) return Bad(where + ": an unused operand is not 0");
+        if (value != 0) return Bad(where() + ": an unused operand is not 0");
         return absl::OkStatus();
       case bc::Operand::RB:
         return reg_kind(ValueKind::kBool);
@@ -443,9 +445,9 @@ class Verifier {
         return absl::OkStatus();
       case bc::Operand::RA:
         if (value >= block.num_regs)
-          return Bad(absl::StrCat(where, ": register ", value, " out of range"));
+          return Bad(absl::StrCat(where(), ": register ", value, " out of range"));
         if (KindOf(regs[value]) == ValueKind::kIter)
-          return Bad(where + ": an iterator is not a value");
+          return Bad(where() + ": an iterator is not a value");
         return absl::OkStatus();
       case bc::Operand::SLOT:
         return index(p_.slot_count, "slot");
@@ -453,19 +455,19 @@ class Verifier {
         return index(p_.constants.size(), "constant");
       case bc::Operand::J:
         if (in.op == Op::kLOOP) {
-          if (value >= pc) return Bad(where + ": LOOP must jump backwards");
+          if (value >= pc) return Bad(where() + ": LOOP must jump backwards");
           return absl::OkStatus();
         }
         if (value <= pc || value >= block.size)
           return Bad(
-              absl::StrCat(where, ": jump target ", value, " is not forward inside the block"));
+              absl::StrCat(where(), ": jump target ", value, " is not forward inside the block"));
         return absl::OkStatus();
       case bc::Operand::IMM:
         if (in.op == Op::kBOOL && value > 1)
-          return Bad(where + ": a bool immediate must be 0 or 1");
+          return Bad(where() + ": a bool immediate must be 0 or 1");
         if (in.op == Op::kSETNEW && (value > limits_.max_set_literal || value > 65535)) {
           return absl::ResourceExhaustedError(
-              absl::StrCat("bundle: ", where, ": set capacity exceeds max_set_literal"));
+              absl::StrCat("bundle: ", where(), ": set capacity exceeds max_set_literal"));
         }
         return absl::OkStatus();
       case bc::Operand::ROLE:
@@ -482,49 +484,53 @@ class Verifier {
         return index(p_.zones.size(), "time zone");
       case bc::Operand::KIND:
         if (value > static_cast<uint32_t>(ValueKind::kIp))
-          return Bad(where + ": invalid element kind");
+          return Bad(where() + ": invalid element kind");
         return absl::OkStatus();
     }
-    return Bad(where + ": invalid operand kind");
+    return Bad(where() + ": invalid operand kind");
   }
 
   absl::Status Instruction(const CodeBlock& block, const RegType* regs, const Instr* code,
                            uint32_t pc, const std::string& block_where,
                            std::vector<std::pair<uint32_t, uint32_t>>* loops, size_t block_index) {
     const Instr& in = code[pc];
-    std::string where = absl::StrCat(block_where, " instruction ", pc);
-    if (static_cast<int>(in.op) >= kOpCount)
-      return Bad(absl::StrCat(where, ": unknown opcode ", static_cast<int>(in.op)));
+    if (static_cast<int>(in.op) >= kOpCount) {
+      return Bad(absl::StrCat(block_where, " instruction ", pc, ": unknown opcode ",
+                              static_cast<int>(in.op)));
+    }
     const OpInfo& info = Info(in.op);
-    where = absl::StrCat(where, " (", info.name, ")");
-    WARDEN_RETURN_IF_ERROR(CheckOperand(info.a, in.a, block, regs, pc, where + " operand a", in));
-    WARDEN_RETURN_IF_ERROR(CheckOperand(info.b, in.b, block, regs, pc, where + " operand b", in));
-    WARDEN_RETURN_IF_ERROR(CheckOperand(info.c, in.c, block, regs, pc, where + " operand c", in));
+    auto where = [&] {
+      return absl::StrCat(block_where, " instruction ", pc, " (", info.name, ")");
+    };
+    auto operand = [&](const char* name) { return [&where, name] { return where() + name; }; };
+    WARDEN_RETURN_IF_ERROR(CheckOperand(info.a, in.a, block, regs, pc, operand(" operand a"), in));
+    WARDEN_RETURN_IF_ERROR(CheckOperand(info.b, in.b, block, regs, pc, operand(" operand b"), in));
+    WARDEN_RETURN_IF_ERROR(CheckOperand(info.c, in.c, block, regs, pc, operand(" operand c"), in));
     auto same = [&](RegType have, RegType want, const char* what) -> absl::Status {
-      if (have != want) return Bad(absl::StrCat(where, ": register type does not match ", what));
+      if (have != want) return Bad(absl::StrCat(where(), ": register type does not match ", what));
       return absl::OkStatus();
     };
     auto element = [&](uint32_t set_reg) { return ElementTypeOf(regs[set_reg]); };
     switch (in.op) {
       case Op::kLOAD:
         if (slot_types_[in.c] == kRecordSlot || slot_types_[in.c] == kUnsetSlot) {
-          return Bad(where + ": the slot holds no loadable value");
+          return Bad(where() + ": the slot holds no loadable value");
         }
         return same(regs[in.a], slot_types_[in.c], "the slot's type");
       case Op::kCONST:
         return same(regs[in.a], ConstantType(p_.constants[in.c]), "the constant's type");
       case Op::kDATA: {
         RegType type = 0;
-        if (!RegTypeOf(p_.data[in.c].type, &type)) return Bad(where + ": the data has no value");
+        if (!RegTypeOf(p_.data[in.c].type, &type)) return Bad(where() + ": the data has no value");
         return same(regs[in.a], type, "the data slot's type");
       }
       case Op::kFIELD: {
         const RecordShape& shape = p_.records[ShapeOf(regs[in.b])];
         if (in.c >= shape.fields.size())
-          return Bad(absl::StrCat(where, ": field ", in.c, " out of range"));
+          return Bad(absl::StrCat(where(), ": field ", in.c, " out of range"));
         RegType type = 0;
         if (!RegTypeOf(shape.fields[in.c].type, &type))
-          return Bad(where + ": the field has no value");
+          return Bad(where() + ": the field has no value");
         return same(regs[in.a], type, "the field's type");
       }
       case Op::kRET:
@@ -537,7 +543,7 @@ class Verifier {
         return same(regs[in.b], element(in.a), "the set's element type");
       case Op::kSETNEW:
         if (static_cast<uint32_t>(ElementOf(regs[in.a])) != in.b)
-          return Bad(where + ": element kind mismatch");
+          return Bad(where() + ": element kind mismatch");
         return absl::OkStatus();
       case Op::kEQT:
       case Op::kNET:
@@ -555,8 +561,8 @@ class Verifier {
         return absl::OkStatus();
       case Op::kLOOP: {
         const Instr& head = code[in.c];
-        if (head.op != Op::kFORNEXT) return Bad(where + ": LOOP must target a FORNEXT");
-        if (head.c <= pc) return Bad(where + ": the FORNEXT's exit must lie after the LOOP");
+        if (head.op != Op::kFORNEXT) return Bad(where() + ": LOOP must target a FORNEXT");
+        if (head.c <= pc) return Bad(where() + ": the FORNEXT's exit must lie after the LOOP");
         loops->emplace_back(in.c, pc);
         return absl::OkStatus();
       }
@@ -572,10 +578,11 @@ class Verifier {
     std::sort(loops.begin(), loops.end(), [](const auto& x, const auto& y) {
       return x.first != y.first ? x.first < y.first : x.second > y.second;
     });
+    if (loops.empty()) return absl::OkStatus();
     std::vector<std::pair<uint32_t, uint32_t>> open;
     // Where each iterator register is written (FORINIT, FORNEXT), in order.
     std::vector<std::vector<uint32_t>> writes(kMaxRegisters);
-    if (!loops.empty()) {
+    {
       uint32_t end = loops.front().second;
       for (const auto& loop : loops) end = std::max(end, loop.second);
       for (uint32_t pc = 0; pc <= end; ++pc) {
