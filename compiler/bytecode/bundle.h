@@ -33,9 +33,13 @@
 namespace warden::bc {
 
 inline constexpr char kBundleMagic[4] = {'W', 'D', 'N', 'B'};
-// 2: limits carry their key components (LimitKey). A bundle of another
-// version is refused ("unsupported bundle format version"): recompile it.
-inline constexpr uint32_t kBundleFormatVersion = 2;
+// 2: limits carry their key components (LimitKey).
+// 3: the source line table (Program::lines: the line of every instruction,
+//    for evaluation errors), rule conjuncts (explain), policy and policy set
+//    file:line.
+// A bundle of another version is refused ("unsupported bundle format
+// version"): recompile it.
+inline constexpr uint32_t kBundleFormatVersion = 3;
 inline constexpr size_t kBundleHeaderSize = 64;
 
 // Serializes `program` (which should verify) into a bundle.
