@@ -64,9 +64,13 @@ absl::StatusOr<DataValue> ScalarData(const std::string& name, const EvalValue& v
                                                " value is not supported by the bytecode yet"));
 }
 
+// Errors as "code at file:line" (the failing expression's line), sorted.
 std::vector<std::string> ErrorCodes(const Decision& vm) {
   std::vector<std::string> codes;
-  for (const DecisionError& error : vm.errors) codes.push_back(rt::EvalErrorCode(error.code));
+  for (const DecisionError& error : vm.errors) {
+    codes.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " at ", std::string(error.file),
+                                 ":", error.line));
+  }
   std::sort(codes.begin(), codes.end());
   return codes;
 }
@@ -74,7 +78,8 @@ std::vector<std::string> ErrorCodes(const Decision& vm) {
 std::vector<std::string> ErrorCodes(const ReferenceDecision& reference) {
   std::vector<std::string> codes;
   for (const ReferenceError& error : reference.errors)
-    codes.push_back(rt::EvalErrorCode(error.code));
+    codes.push_back(
+        absl::StrCat(rt::EvalErrorCode(error.code), " at ", error.file, ":", error.line));
   std::sort(codes.begin(), codes.end());
   return codes;
 }
@@ -299,8 +304,8 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
     std::vector<std::string> vm_detail;
     for (const DecisionError& error : vm.errors) {
       vm_detail.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ",
-                                       std::string(error.where), " (", std::string(error.what),
-                                       ")"));
+                                       std::string(error.where), " (", std::string(error.file), ":",
+                                       error.line, ": ", std::string(error.what), ")"));
     }
     std::vector<std::string> reference_detail;
     for (const ReferenceError& error : reference.errors) {
@@ -313,6 +318,46 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
                                        "]"));
   }
   return absl::StrJoin(differences, "; ");
+}
+
+namespace {
+
+// One explained rule as one line of text, for comparing and for messages.
+std::string ExplainedText(const std::string& policy, const std::string& name,
+                          const std::string& file, uint32_t line, const std::string& effect,
+                          const std::string& status, const std::string& error,
+                          const std::vector<std::string>& failed) {
+  std::string text =
+      absl::StrCat(policy, ".", name, " (", file, ":", line, ") ", effect, " ", status);
+  if (!error.empty()) absl::StrAppend(&text, " error: ", error);
+  if (!failed.empty()) absl::StrAppend(&text, " failed: [", absl::StrJoin(failed, " | "), "]");
+  return text;
+}
+
+}  // namespace
+
+std::string CompareExplanations(const Explanation& vm, const ReferenceDecision& reference) {
+  std::vector<std::string> vm_lines;
+  for (const RuleExplanation& rule : vm.rules) {
+    vm_lines.push_back(ExplainedText(
+        std::string(rule.policy), std::string(rule.name), std::string(rule.file), rule.line,
+        rule.effect, RuleStatusName(rule.status), rule.error, rule.failed_conditions));
+  }
+  std::vector<std::string> reference_lines;
+  for (const ExplainedRule& rule : reference.explain) {
+    reference_lines.push_back(ExplainedText(rule.rule.policy_name, rule.rule.name, rule.rule.file,
+                                            rule.rule.line, rule.effect, rule.status, rule.error,
+                                            rule.failed_conditions));
+  }
+  if (vm_lines == reference_lines) return "";
+  size_t k = 0;
+  while (k < vm_lines.size() && k < reference_lines.size() && vm_lines[k] == reference_lines[k])
+    ++k;
+  return absl::StrCat("explain differs at entry ", k, ": vm ",
+                      k < vm_lines.size() ? vm_lines[k] : std::string("(none)"), ", reference ",
+                      k < reference_lines.size() ? reference_lines[k] : std::string("(none)"),
+                      " (vm lists ", vm_lines.size(), " rules, reference ", reference_lines.size(),
+                      ")");
 }
 
 std::string DescribeRequest(const CheckedProgram& program, const Request& request) {
