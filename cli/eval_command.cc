@@ -1,10 +1,10 @@
 // `warden eval --policies PATH...|BUNDLE [--data FILE] [--request FILE|-] [--explain]
 //  [--engine vm|reference]`: decide JSON-lines requests, one decision JSON
 // object per line (docs/decisions.md has the formats). The default engine is
-// the bytecode VM with its JSON decoder (runtime/request_decoder.h); the
-// reference evaluator (`--engine reference`, needed for --explain) is the
-// oracle. Both print through DecisionJson/BadRequestJson, so the output has
-// one shape.
+// the bytecode VM with its JSON decoder (runtime/request_decoder.h), which
+// also explains (Engine::Explain); the reference evaluator (`--engine
+// reference`) is the oracle. Both print through DecisionJson/BadRequestJson,
+// so the output has one shape.
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -143,8 +143,10 @@ json VmExtrasJson(const Decision& d, bool obligations) {
   return out;
 }
 
-// The VM's decision in the reference's terms, printed by DecisionJson.
-ReferenceDecision FromVm(const Engine& engine, const Decision& d) {
+// The VM's decision (and explanation, if any) in the reference's terms,
+// printed by DecisionJson.
+ReferenceDecision FromVm(const Engine& engine, const Decision& d,
+                         const Explanation* explanation = nullptr) {
   const bc::Program& program = engine.program();
   ReferenceDecision out;
   out.outcome = d.outcome;
@@ -163,14 +165,28 @@ ReferenceDecision FromVm(const Engine& engine, const Decision& d) {
   for (const DecisionError& error : d.errors) {
     ReferenceError e;
     e.code = error.code;
-    e.rule = std::string(error.where);
-    e.message = std::string(error.what);
-    if (int r = program.FindRule(error.where); r >= 0) {
-      const bc::Rule& rule = program.rules[r];
-      e.file = rule.file < program.files.size() ? program.files[rule.file] : "";
-      e.line = rule.line;
-    }
+    // The reference names a risk score's errors "risk NAME".
+    e.rule = error.what == "risk factor" ? absl::StrCat("risk ", std::string(error.where))
+                                         : std::string(error.where);
+    e.message = engine.ErrorMessage(error);
+    e.file = std::string(error.file);  // the failing expression's line
+    e.line = error.line;
     out.errors.push_back(std::move(e));
+  }
+  if (explanation != nullptr) {
+    for (const RuleExplanation& rule : explanation->rules) {
+      ExplainedRule e;
+      e.rule.rule = static_cast<int>(rule.rule);
+      e.rule.name = std::string(rule.name);
+      e.rule.policy_name = std::string(rule.policy);
+      e.rule.file = std::string(rule.file);
+      e.rule.line = rule.line;
+      e.effect = rule.effect;
+      e.status = RuleStatusName(rule.status);
+      e.error = rule.error;
+      e.failed_conditions = rule.failed_conditions;
+      out.explain.push_back(std::move(e));
+    }
   }
   for (const auto& [name, score] : d.risks) out.risks.emplace_back(std::string(name), score);
   for (uint32_t limit : d.limits_read) {
@@ -241,11 +257,13 @@ int RunEvalVm(const EvalFlags& flags) {
   decoder_options.strict = flags.strict;
   JsonSession session(**engine, decoder_options);
   Decision decision;
+  Explanation explanation;
   constexpr auto kReplace = json::error_handler_t::replace;
   std::string line;
   while (std::getline(*in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    bool ok = (*engine)->DecideJson(line, session, &decision);
+    bool ok = flags.explain ? (*engine)->ExplainJson(line, session, &decision, &explanation)
+                            : (*engine)->DecideJson(line, session, &decision);
     std::vector<RequestError> problems;
     for (const rt::RequestError& error : session.errors()) {
       problems.push_back(RequestError{rt::RequestErrorCategory(error.code), error.json_path,
@@ -253,9 +271,17 @@ int RunEvalVm(const EvalFlags& flags) {
     }
     json out = BadRequestJson(problems);
     if (ok) {
-      out = DecisionJson(FromVm(**engine, decision), problems, /*explain=*/false);
+      out = DecisionJson(FromVm(**engine, decision, flags.explain ? &explanation : nullptr),
+                         problems, flags.explain);
       out["obligations"] = VmExtrasJson(decision, /*obligations=*/true);
       out["advice"] = VmExtrasJson(decision, /*obligations=*/false);
+      if (flags.explain) {
+        // A bundle compiled without conjuncts cannot say which conditions failed.
+        for (size_t k = 0; k < explanation.rules.size() && k < out["explain"].size(); ++k) {
+          if (explanation.rules[k].conditions_unavailable)
+            out["explain"][k]["failed_conditions"] = "unavailable: compiled without conjuncts";
+        }
+      }
     }
     std::cout << out.dump(-1, ' ', false, kReplace) << "\n";
   }
@@ -268,8 +294,7 @@ int RunEvalVm(const EvalFlags& flags) {
 }
 
 int RunEval(const EvalFlags& flags) {
-  // The VM does not explain yet: --explain decides with the reference evaluator.
-  if (flags.engine == "vm" && !flags.explain) return RunEvalVm(flags);
+  if (flags.engine == "vm") return RunEvalVm(flags);
   int exit_code = kExitOk;
   std::unique_ptr<Compilation> compiled = CompileOrReport(flags.policies, flags.stdlib, &exit_code);
   if (compiled == nullptr) return exit_code;
@@ -365,7 +390,7 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
   command
       ->add_option("--engine", flags->engine,
                    "vm: the bytecode VM and its JSON decoder; reference: the tree-walking "
-                   "reference evaluator (always used with --explain)")
+                   "reference evaluator")
       ->check(CLI::IsMember({"vm", "reference"}))
       ->capture_default_str();
   command->add_flag("--strict", flags->strict,

@@ -380,6 +380,7 @@ class Generator {
   // list per register type, and the registers of quantifier variables.
   struct Block {
     std::vector<bc::Instr> code;
+    std::vector<bc::SourceLine> lines;  // `first` relative to the block
     std::vector<RegType> types;
     std::map<RegType, std::vector<uint8_t>> free;
     std::map<int, uint8_t> variables;
@@ -410,8 +411,32 @@ class Generator {
 
   uint32_t Emit(Op op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0) {
     block_->code.push_back(bc::Instr{op, static_cast<uint8_t>(a), static_cast<uint16_t>(b), c});
-    return static_cast<uint32_t>(block_->code.size() - 1);
+    uint32_t at = static_cast<uint32_t>(block_->code.size() - 1);
+    // The line of the expression being generated (bc::SourceLine).
+    // An expression without a span (none is expected) keeps the line before it.
+    Span span = expr_span_.valid() ? expr_span_ : block_span_;
+    if (!span.valid()) return at;
+    if (span.file != line_span_.file || span.begin != line_span_.begin) {
+      line_span_ = span;
+      line_file_ = FileIndex(span.file);
+      line_ = Line(span);
+    }
+    if (block_->lines.empty() || block_->lines.back().file != line_file_ ||
+        block_->lines.back().line != line_) {
+      block_->lines.push_back(bc::SourceLine{at, line_file_, line_});
+    }
+    return at;
   }
+
+  // Makes Emit attribute instructions to `span` until it goes out of scope.
+  struct AtSpan {
+    Generator* gen;
+    Span saved;
+    AtSpan(Generator* g, Span span) : gen(g), saved(g->expr_span_) { g->expr_span_ = span; }
+    ~AtSpan() { gen->expr_span_ = saved; }
+    AtSpan(const AtSpan&) = delete;
+    AtSpan& operator=(const AtSpan&) = delete;
+  };
   uint32_t Here() const { return static_cast<uint32_t>(block_->code.size()); }
   void PatchTo(uint32_t at, uint32_t target) { block_->code[at].c = target; }
 
@@ -444,6 +469,7 @@ class Generator {
     Block block;
     block_ = &block;
     block_span_ = expr.span;
+    AtSpan at(this, expr.span);
     RegType result = RegTypeOf(expr.type, expr.span);
     bool owned = false;
     uint8_t r = Use(expr, &owned);
@@ -461,6 +487,13 @@ class Generator {
     out.reg_begin = static_cast<uint32_t>(out_.reg_types.size());
     out.num_regs = static_cast<uint16_t>(block.types.size());
     out.result = result;
+    for (bc::SourceLine line : block.lines) {
+      line.first += out.begin;
+      if (!out_.lines.empty() && out_.lines.back().file == line.file &&
+          out_.lines.back().line == line.line)
+        continue;  // the previous block ends on the same line
+      out_.lines.push_back(line);
+    }
     out_.code.insert(out_.code.end(), block.code.begin(), block.code.end());
     out_.reg_types.insert(out_.reg_types.end(), block.types.begin(), block.types.end());
     out_.blocks.push_back(out);
@@ -502,6 +535,7 @@ class Generator {
   // Evaluates `expr` into register `dst` (of the expression's type).
   void Into(const CExpr& expr, uint8_t dst) {
     if (!status_.ok()) return;
+    AtSpan at(this, expr.span);
     switch (expr.kind) {
       case CExprKind::kConstant:
         if (expr.type->kind == TypeKind::kError)
@@ -516,9 +550,12 @@ class Generator {
         if (expr.attribute < 0) return Unsupported(expr.span, "a whole record");
         Emit(Op::kLOAD, dst, 0, out_.attributes[expr.attribute].slot);
         return;
-      case CExprKind::kAction:
+      case CExprKind::kAction: {
+        // An ordered comparison of an undeclared action fails at the comparison.
+        AtSpan comparison(this, ordered_action_ ? ordered_span_ : expr.span);
         Emit(Op::kACTION, dst, ordered_action_ ? 1 : 0);
         return;
+      }
       case CExprKind::kRisk:
         Emit(Op::kRISK, dst, 0, static_cast<uint32_t>(expr.index));
         return;
@@ -630,6 +667,7 @@ class Generator {
     // `action < x`: an undeclared action must raise an error, not compare.
     ordered_action_ = expr.op == BinOp::kLt || expr.op == BinOp::kLe || expr.op == BinOp::kGt ||
                       expr.op == BinOp::kGe;
+    ordered_span_ = expr.span;
     Operand a(this, lhs);
     Operand b(this, rhs);
     ordered_action_ = false;
@@ -870,10 +908,50 @@ class Generator {
     return static_cast<int32_t>(out_.challenges.size() - 1);
   }
 
+  // The source text of `span` on one line: runs of white space become one
+  // space (as the reference evaluator writes failed conditions).
+  std::string SourceText(Span span) const {
+    if (!span.valid() || span.file >= sources_.size()) return "?";
+    const std::string& text = sources_.file(span.file).text();
+    if (span.end > text.size() || span.begin > span.end) return "?";
+    std::string out;
+    for (size_t i = span.begin; i < span.end; ++i) {
+      char c = text[i];
+      bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+      if (space && (out.empty() || out.back() == ' ')) continue;
+      out.push_back(space ? ' ' : c);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  }
+
+  // A permit rule's top-level `and` conjuncts, each with a block of its own
+  // (a condition that is one conjunct reuses the condition's block).
+  void Conjuncts(const CExpr& condition, uint32_t condition_block, std::vector<bc::Conjunct>* out) {
+    std::vector<const CExpr*> conjuncts;
+    std::vector<const CExpr*> stack = {&condition};
+    while (!stack.empty()) {
+      const CExpr* e = stack.back();
+      stack.pop_back();
+      if (e->kind == CExprKind::kBinary && e->op == ast::BinaryOp::kAnd) {
+        stack.push_back(e->args[1].get());
+        stack.push_back(e->args[0].get());
+      } else {
+        conjuncts.push_back(e);
+      }
+    }
+    for (const CExpr* conjunct : conjuncts) {
+      uint32_t block = conjuncts.size() == 1 ? condition_block : NewBlock(*conjunct);
+      out->push_back(bc::Conjunct{block, SourceText(conjunct->span)});
+    }
+  }
+
   void Policies() {
     for (const Policy& policy : in_.policies) {
       bc::Policy p;
       p.name = policy.name;
+      p.file = FileIndex(policy.span.file);
+      p.line = Line(policy.span);
       p.resource_type = policy.resource_type;
       p.algorithm = ToAlgorithm(policy.algorithm);
       for (const Rule& rule : policy.rules) {
@@ -891,6 +969,10 @@ class Generator {
         for (int action : rule.actions) r.actions.push_back(static_cast<uint32_t>(action));
         if (rule.condition != nullptr)
           r.condition = static_cast<int32_t>(NewBlock(*rule.condition));
+        if (rule.condition != nullptr && r.effect == bc::Effect::kPermit &&
+            options_.explain_conjuncts) {
+          Conjuncts(*rule.condition, static_cast<uint32_t>(r.condition), &r.conjuncts);
+        }
         for (const RuleExtra& extra : rule.extras) {
           bc::Extra e;
           e.is_obligation = extra.is_obligation;
@@ -907,6 +989,8 @@ class Generator {
     for (const PolicySet& set : in_.policy_sets) {
       bc::PolicySet s;
       s.name = set.name;
+      s.file = FileIndex(set.span.file);
+      s.line = Line(set.span);
       s.algorithm = ToAlgorithm(set.algorithm);
       for (const PolicySet::Member& m : set.members)
         s.members.push_back(bc::Member{m.is_set, static_cast<uint32_t>(m.index)});
@@ -924,6 +1008,11 @@ class Generator {
   Block* block_ = nullptr;
   Span block_span_;
   bool ordered_action_ = false;  // the operand being generated is ordered (`<`, `<=`, …)
+  Span ordered_span_;            // that comparison
+  Span expr_span_;               // the expression being generated (Emit's line)
+  Span line_span_;               // the span line_file_ and line_ were computed for
+  uint32_t line_file_ = 0;
+  uint32_t line_ = 0;
   std::map<const EnumType*, int> enums_;
   std::map<const RecordType*, int32_t> shapes_;
   std::map<FileId, uint32_t> files_;

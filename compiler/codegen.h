@@ -29,6 +29,10 @@ struct CodegenOptions {
   size_t max_code = bc::ProgramLimits{}.max_code;
   size_t max_constants = bc::ProgramLimits{}.max_table_entries;
   size_t max_set_literal = bc::ProgramLimits{}.max_set_literal;
+  // Give every permit rule's top-level `and` conjuncts a code block of their
+  // own (bc::Rule::conjuncts), so explain can say which failed. Without
+  // them, explain still reports every rule's status.
+  bool explain_conjuncts = true;
 };
 
 // Errors: a construct the bytecode does not support yet (fields of records

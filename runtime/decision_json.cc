@@ -84,24 +84,18 @@ void AppendRequestError(const rt::RequestError& error, std::string* out) {
   out->push_back('}');
 }
 
-void AppendEvalError(const bc::Program& program, const DecisionError& error, std::string* out) {
+void AppendEvalError(const DecisionError& error, std::string* out) {
   out->append("{\"code\":");
   AppendJsonString(rt::EvalErrorCode(error.code), out);
   out->append(",\"rule\":");
   AppendJsonString(error.where, out);
   out->append(",\"message\":");
   AppendJsonString(error.what, out);
-  std::string_view file;
-  uint32_t line = 0;
-  if (const int r = program.FindRule(error.where); r >= 0) {
-    const bc::Rule& rule = program.rules[r];
-    if (rule.file < program.files.size()) file = program.files[rule.file];
-    line = rule.line;
-  }
+  // Where the failing expression is written (DecisionError::file, line).
   out->append(",\"file\":");
-  AppendJsonString(file, out);
+  AppendJsonString(error.file, out);
   out->append(",\"line\":");
-  AppendUint(line, out);
+  AppendUint(error.line, out);
   out->push_back('}');
 }
 
@@ -204,7 +198,7 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
   for (const DecisionError& error : decision.errors) {
     if (!first) out->push_back(',');
     first = false;
-    AppendEvalError(program, error, out);
+    AppendEvalError(error, out);
   }
   out->append("],\"risk\":{");
   for (size_t i = 0; i < decision.risks.size(); ++i) {

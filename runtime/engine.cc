@@ -287,7 +287,15 @@ struct Engine::Impl {
   absl::Status ConvertScalar(const std::string& name, bc::TypeCode code, int32_t enumeration,
                              const DataValue& value, Value* out);
   void BuildIndex();
-  void Decide(const rt::Frame& frame, Decision* decision) const;
+  template <bool kExplain>
+  void Decide(const rt::Frame& frame, Decision* decision, Explanation* explanation) const;
+  void ExplainRules(const rt::Frame& frame, Explanation* explanation) const;
+  std::string ErrorMessage(rt::EvalError code, uint32_t instruction) const;
+  // Where an error happened (DecisionError::file, line).
+  void Locate(uint32_t file, uint32_t line, DecisionError* out) const {
+    out->file = file < program.files.size() ? std::string_view(program.files[file]) : "";
+    out->line = line;
+  }
   // An obligation's value as text and as JSON (ObligationArg::value, ::json).
   // Sets are written in ascending order without repeats, as the reference
   // evaluator holds them; `order` is scratch space for sorting.
@@ -568,6 +576,7 @@ absl::Status Engine::Impl::ConvertData(const std::string& name, const bc::TypeRe
 
 absl::Status Engine::Impl::PrepareData() {
   prepared.data.resize(program.data.size());
+  prepared.data_missing.assign(program.data.size(), 0);
   for (const auto& [name, value] : options.data) {
     if (program.FindData(name) < 0) return DataError(name, "the bundle declares no such data");
   }
@@ -579,6 +588,14 @@ absl::Status Engine::Impl::PrepareData() {
     }
     if (given == nullptr && !options.allow_missing_data)
       return DataError(slot.name, "no value given");
+    // Not given (as `warden test` allows): sets, strings, ints and bools are
+    // empty; a value of any other type has no empty form, and reading it is
+    // an error, as in the reference evaluator.
+    bool empty_form = slot.type.code == bc::TypeCode::kSet ||
+                      slot.type.code == bc::TypeCode::kString ||
+                      slot.type.code == bc::TypeCode::kInt || slot.type.code == bc::TypeCode::kBool;
+    prepared.data_missing[i] = given == nullptr && !empty_form;
+    if (prepared.data_missing[i]) continue;
     if (absl::Status s = ConvertData(slot.name, slot.type, given, &prepared.data[i]); !s.ok())
       return s;
   }
@@ -728,6 +745,14 @@ struct DecideScratch {
   static constexpr uint16_t kExtraHeader = UINT16_MAX;
   std::vector<ExtraValue> extras;
   std::vector<uint32_t> order;  // for writing a set's members in order
+  // Explain only: every candidate rule as it is evaluated.
+  struct Explained {
+    uint32_t rule;
+    RuleExplanation::Status status;
+    rt::EvalError error;  // the rule's first failure, or kNone
+    uint32_t pc;          // its instruction
+  };
+  std::vector<Explained> explained;
 };
 
 DecideScratch& ThreadScratch() {
@@ -736,11 +761,20 @@ DecideScratch& ThreadScratch() {
 }
 
 using Child = DecideScratch::Child;
+using Status = RuleExplanation::Status;
+
+// Error::detail of a kCombine error: which kind of node conflicted.
+constexpr uint32_t kPolicyNode = 0;
+constexpr uint32_t kSetNode = 1;
+constexpr uint32_t kRootsNode = 2;
 
 // Walks the policy tree for one request. Each node combines its children
 // while it evaluates them (rt::Combiner): a child's deciding rules are
 // appended to s_.deciders and then kept, moved down to the node's start, or
-// dropped, so the deciders of a node are always one contiguous run.
+// dropped, so the deciders of a node are always one contiguous run. With
+// kExplain, it also records every candidate rule (DecideScratch::explained);
+// without, the explain code is not compiled in.
+template <bool kExplain>
 class Decider {
  public:
   Decider(const Engine::Impl& engine, const rt::Frame& frame, DecideScratch& s)
@@ -758,11 +792,6 @@ class Decider {
   Child Roots() {
     return Members(bc::Algorithm::kDenyOverrides, p_.roots, e_.root_members, kRootsNode, 0);
   }
-
-  // Error::detail of a kCombine error: which kind of node conflicted.
-  static constexpr uint32_t kPolicyNode = 0;
-  static constexpr uint32_t kSetNode = 1;
-  static constexpr uint32_t kRootsNode = 2;
 
  private:
   Child NotApplicable() const {
@@ -802,7 +831,8 @@ class Decider {
     rt::EvalError error = rt::EvalError::kNone;
     rt::Combined combined = combiner.Finish(&error);
     if (error != rt::EvalError::kNone) {
-      s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kCombine, node, kind});
+      s_.vm.errors.push_back(
+          rt::Scratch::Error{error, rt::Scratch::Source::kCombine, node, kind, 0});
     }
     if (combined.child < 0) s_.deciders.erase(s_.deciders.begin() + dec_base, s_.deciders.end());
     return Child{combined.outcome, combiner.challenge(), dec_base,
@@ -841,26 +871,52 @@ class Decider {
       Outcome outcome = Rule(rule);
       if (outcome == Outcome::kNotApplicable) continue;  // Add would drop it: nothing to undo
       Keep(combiner.Add(outcome, e_.hot_rules[rule].challenge), dec_base, mark);
-      if (combiner.done()) break;
+      if (combiner.done()) {
+        if constexpr (kExplain) {
+          for (uint32_t j = k + 1; j < end; ++j) {
+            s_.explained.push_back(DecideScratch::Explained{
+                e_.action_rules[j], Status::kNotEvaluated, rt::EvalError::kNone, 0});
+          }
+        }
+        break;
+      }
     }
     return Finish(combiner, dec_base, index, kPolicyNode);
   }
 
   // Evaluates a rule: its effect if it applies (and it is then appended to
   // the deciders, its obligations and advice to the extras), else not applicable.
+  // Explain: the entry of the rule being evaluated.
+  DecideScratch::Explained& Entry() { return s_.explained.back(); }
+  void NoteError(rt::EvalError error) {
+    if (Entry().error == rt::EvalError::kNone) {
+      Entry().error = error;
+      Entry().pc = s_.vm.fault_pc;
+    }
+  }
+
   Outcome Rule(uint32_t index) {
     const Engine::Impl::HotRule& hot = e_.hot_rules[index];
     Outcome effect = hot.effect;
+    if constexpr (kExplain) {
+      s_.explained.push_back(
+          DecideScratch::Explained{index, Status::kFired, rt::EvalError::kNone, 0});
+    }
     if (hot.condition != bc::kNoBlock) {
       Value holds;
       rt::EvalError error =
           rt::RunBlock(e_.prepared, frame_, s_.vm, static_cast<uint32_t>(hot.condition), &holds);
       if (error != rt::EvalError::kNone) {
         s_.vm.errors.push_back(
-            rt::Scratch::Error{error, rt::Scratch::Source::kCondition, index, 0});
+            rt::Scratch::Error{error, rt::Scratch::Source::kCondition, index, 0, s_.vm.fault_pc});
+        if constexpr (kExplain) {
+          NoteError(error);
+          Entry().status = Status::kError;
+        }
         // Fail closed: an erroring permit does not apply; deny and step_up do.
         if (effect == Outcome::kPermit) return Outcome::kNotApplicable;
       } else if (holds.i == 0) {
+        if constexpr (kExplain) Entry().status = Status::kNotApplicable;
         return Outcome::kNotApplicable;
       }
     }
@@ -879,9 +935,11 @@ class Decider {
         Value value;
         rt::EvalError error = rt::RunBlock(e_.prepared, frame_, s_.vm, extra.args[a].block, &value);
         if (error != rt::EvalError::kNone) {
-          s_.vm.errors.push_back(
-              rt::Scratch::Error{error, rt::Scratch::Source::kObligation, index, x});
+          s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kObligation, index,
+                                                    x, s_.vm.fault_pc});
+          if constexpr (kExplain) NoteError(error);
           if (effect == Outcome::kPermit && extra.is_obligation) {
+            if constexpr (kExplain) Entry().status = Status::kError;
             s_.extras.resize(
                 extras_base);  // an obligation that cannot be met: the permit does not apply
             return Outcome::kNotApplicable;
@@ -1202,7 +1260,9 @@ void Engine::Impl::Render(const bc::TypeRef& type, const Value& value, Obligatio
   json->push_back(']');
 }
 
-void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
+template <bool kExplain>
+void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* explanation) const {
+  if constexpr (kExplain) explanation->Clear();
   d->Clear();
   d->bundle_hash = hash;
   if (frame.slot_count() != program.slot_count) {
@@ -1215,6 +1275,7 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
   s.vm.Begin(prepared, options.vm);
   s.deciders.clear();
   s.extras.clear();
+  if constexpr (kExplain) s.explained.clear();
 
   // 1. Effective roles.
   const size_t words = prepared.role_words;
@@ -1241,13 +1302,14 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
     if (held >= 2) {
       d->outcome = Outcome::kDeny;
       d->reasons.push_back(separation_reasons[i]);
-      d->errors.push_back(
-          DecisionError{rt::EvalError::kSeparationOfDuties, "separate", separation_reasons[i]});
+      DecisionError error{rt::EvalError::kSeparationOfDuties, "separate", separation_reasons[i]};
+      Locate(program.separations[i].file, program.separations[i].line, &error);
+      d->errors.push_back(error);
       return;
     }
   }
   // 3. The roots, deny_overrides.
-  Decider decider(*this, frame, s);
+  Decider<kExplain> decider(*this, frame, s);
   Child result = decider.Roots();
   // 4. The decision.
   d->outcome = result.outcome;
@@ -1300,34 +1362,48 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
     for (size_t f = 0; f < e && error.source != rt::Scratch::Source::kCombine; ++f) {
       const rt::Scratch::Error& other = s.vm.errors[f];
       repeated = repeated || (other.code == error.code && other.source == error.source &&
-                              other.index == error.index && other.detail == error.detail);
+                              other.index == error.index && other.detail == error.detail &&
+                              other.pc == error.pc);
     }
     if (repeated) continue;
     DecisionError out{error.code, {}, {}};
     switch (error.source) {
       case rt::Scratch::Source::kCondition:
-        out.where = program.rules[error.index].name;
-        out.what = "condition";
+      case rt::Scratch::Source::kObligation: {
+        const bc::Rule& rule = program.rules[error.index];
+        out.where = rule.name;
+        out.what = error.source == rt::Scratch::Source::kCondition
+                       ? std::string_view("condition")
+                       : std::string_view(rule.extras[error.detail].name);
+        // The failing expression's line; the rule's in a program without lines.
+        const bc::SourceLine* at = program.LineOf(error.pc);
+        Locate(at != nullptr ? at->file : rule.file, at != nullptr ? at->line : rule.line, &out);
+        out.instruction = error.pc;
         break;
-      case rt::Scratch::Source::kObligation:
-        out.where = program.rules[error.index].name;
-        out.what = program.rules[error.index].extras[error.detail].name;
-        break;
-      case rt::Scratch::Source::kRisk:
+      }
+      case rt::Scratch::Source::kRisk: {
         out.where = program.risks[error.index].name;
         out.what = "risk factor";
+        if (const bc::SourceLine* at = program.LineOf(error.pc)) Locate(at->file, at->line, &out);
+        out.instruction = error.pc;
         break;
+      }
       case rt::Scratch::Source::kSeparation:
         out.where = "separate";
         break;
       case rt::Scratch::Source::kCombine:
         // The policy or set whose children conflicted (the roots: the bundle).
-        out.where = error.detail == Decider::kPolicyNode
-                        ? std::string_view(program.policies[error.index].name)
-                    : error.detail == Decider::kSetNode
-                        ? std::string_view(program.policy_sets[error.index].name)
-                        : std::string_view("the bundle");
+        out.where =
+            error.detail == kPolicyNode ? std::string_view(program.policies[error.index].name)
+            : error.detail == kSetNode  ? std::string_view(program.policy_sets[error.index].name)
+                                        : std::string_view("the bundle");
         out.what = "only_one_applicable";
+        if (error.detail == kPolicyNode) {
+          Locate(program.policies[error.index].file, program.policies[error.index].line, &out);
+        } else if (error.detail == kSetNode) {
+          Locate(program.policy_sets[error.index].file, program.policy_sets[error.index].line,
+                 &out);
+        }
         break;
     }
     d->errors.push_back(out);
@@ -1335,6 +1411,130 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d) const {
   d->limits_read.assign(s.vm.limits_read.begin(), s.vm.limits_read.end());
   for (uint32_t r = 0; r < program.risks.size(); ++r) {
     if (s.vm.risk_done(r)) d->risks.emplace_back(program.risks[r].name, s.vm.risk_value[r]);
+  }
+  // Last, so evaluating conjuncts changes nothing in the decision.
+  if constexpr (kExplain) ExplainRules(frame, explanation);
+}
+
+const char* RuleStatusName(RuleExplanation::Status status) {
+  switch (status) {
+    case Status::kFired:
+      return "fired";
+    case Status::kError:
+      return "error";
+    case Status::kNotApplicable:
+      return "not_applicable";
+    case Status::kNotEvaluated:
+      return "not_evaluated";
+  }
+  return "?";
+}
+
+namespace {
+
+// An attribute path as policies write it: `resource.payment.amount` is
+// `resource.amount` (as the reference evaluator names it).
+std::string DisplayPath(const bc::Attribute& attribute) {
+  if (attribute.resource_type < 0) return attribute.path;
+  size_t dot = attribute.path.find('.', 9);
+  return dot == std::string::npos ? attribute.path
+                                  : absl::StrCat("resource", attribute.path.substr(dot));
+}
+
+}  // namespace
+
+std::string Engine::Impl::ErrorMessage(rt::EvalError code, uint32_t instruction) const {
+  if (instruction < program.code.size()) {
+    const bc::Instr& in = program.code[instruction];
+    switch (in.op) {
+      case bc::Op::kLOAD:
+        for (const bc::Attribute& attribute : program.attributes) {
+          if (attribute.slot == in.c)
+            return absl::StrCat("`", DisplayPath(attribute), "` is missing from the request");
+        }
+        break;
+      case bc::Op::kDATA:
+        if (in.c < program.data.size())
+          return absl::StrCat("data `", program.data[in.c].name, "` is not given");
+        break;
+      case bc::Op::kFIELD:
+        // The record's shape is in the register type (the verifier checked it).
+        for (const bc::CodeBlock& block : program.blocks) {
+          if (instruction < block.begin || instruction >= block.begin + block.size) continue;
+          uint32_t shape = bc::ShapeOf(program.reg_types[block.reg_begin + in.b]);
+          if (shape < program.records.size() && in.c < program.records[shape].fields.size())
+            return absl::StrCat("a set element has no `", program.records[shape].fields[in.c].name,
+                                "`");
+        }
+        break;
+      case bc::Op::kACTION:
+        // The frame holds the action's index only, not the undeclared name.
+        return "the action is not declared, so it has no order";
+      case bc::Op::kLIMEXC:
+      case bc::Op::kLIMREM:
+        if (in.c < program.limits.size())
+          return absl::StrCat("the counter of limit `", program.limits[in.c].name,
+                              "` is unavailable");
+        break;
+      case bc::Op::kNEG:
+        return "negation overflows";
+      case bc::Op::kADD:
+        return "`+` overflows";
+      case bc::Op::kSUB:
+        return "`-` overflows";
+      case bc::Op::kMUL:
+        return "`*` overflows";
+      case bc::Op::kDIV:
+        return code == rt::EvalError::kDivisionByZero ? "`/` by zero" : "`/` overflows";
+      case bc::Op::kMOD:
+        return "`%` by zero";
+      case bc::Op::kLOOP:
+        return "the loop budget (max_loop_iterations) is exhausted";
+      default:
+        if (code == rt::EvalError::kLimitExceeded)
+          return "the decision's scratch memory (max_scratch_bytes) is exhausted";
+        break;
+    }
+  }
+  return rt::EvalErrorCode(code);
+}
+
+void Engine::Impl::ExplainRules(const rt::Frame& frame, Explanation* explanation) const {
+  DecideScratch& s = ThreadScratch();
+  for (const DecideScratch::Explained& entry : s.explained) {
+    const bc::Rule& rule = program.rules[entry.rule];
+    RuleExplanation& out = explanation->rules.emplace_back();
+    out.rule = entry.rule;
+    out.name = rule.name;
+    out.policy = program.policies[rule_policy[entry.rule]].name;
+    out.file = rule.file < program.files.size() ? std::string_view(program.files[rule.file]) : "";
+    out.line = rule.line;
+    out.effect = bc::EffectName(rule.effect);
+    if (rule.effect == bc::Effect::kStepUp && rule.challenge >= 0)
+      absl::StrAppend(&out.effect, " ", program.challenges[rule.challenge]);
+    out.status = entry.status;
+    if (entry.error != rt::EvalError::kNone) out.error = ErrorMessage(entry.error, entry.pc);
+    // A permit rule that did not fire: which of its conditions failed.
+    bool fired = entry.status == Status::kFired ||
+                 (entry.status == Status::kError && rule.effect != bc::Effect::kPermit);
+    if (rule.effect != bc::Effect::kPermit || fired || entry.status == Status::kNotEvaluated ||
+        rule.condition == bc::kNoBlock)
+      continue;
+    if (rule.conjuncts.empty()) {
+      out.conditions_unavailable = true;
+      continue;
+    }
+    for (const bc::Conjunct& conjunct : rule.conjuncts) {
+      s.vm.loop_budget = options.vm.max_loop_iterations;  // each on its own, as the reference does
+      Value holds;
+      rt::EvalError error = rt::RunBlock(prepared, frame, s.vm, conjunct.block, &holds);
+      if (error != rt::EvalError::kNone) {
+        out.failed_conditions.push_back(
+            absl::StrCat(conjunct.text, " (error: ", ErrorMessage(error, s.vm.fault_pc), ")"));
+      } else if (holds.i == 0) {
+        out.failed_conditions.push_back(conjunct.text);
+      }
+    }
   }
 }
 
@@ -1392,10 +1592,25 @@ int Engine::SlotOf(std::string_view path) const {
 
 void Engine::Decide(const rt::Frame& frame, Decision* decision) const noexcept {
   try {
-    impl_->Decide(frame, decision);
+    impl_->Decide<false>(frame, decision, nullptr);
   } catch (...) {  // allocation failure: fail closed
     decision->outcome = rt::Outcome::kDeny;
   }
+}
+
+void Engine::Explain(const rt::Frame& frame, Decision* decision,
+                     Explanation* explanation) const noexcept {
+  try {
+    impl_->Decide<true>(frame, decision, explanation);
+  } catch (...) {  // allocation failure: fail closed
+    decision->outcome = rt::Outcome::kDeny;
+  }
+}
+
+std::string Engine::ErrorMessage(const DecisionError& error) const {
+  if (error.code == rt::EvalError::kSeparationOfDuties || error.code == rt::EvalError::kBadRequest)
+    return std::string(error.what);
+  return impl_->ErrorMessage(error.code, error.instruction);
 }
 
 Decision Engine::Decide(const rt::Frame& frame) const {
@@ -1408,15 +1623,20 @@ const std::shared_ptr<const rt::RequestSchema>& Engine::request_schema() const {
   return impl_->request_schema;
 }
 
-bool Engine::DecideJson(std::string_view json, JsonSession& session,
-                        Decision* decision) const noexcept {
+namespace {
+
+// Decodes `json` into the session's frame and runs `decide` on it; a request
+// that cannot be evaluated is a deny with bad_request errors (DecideJson).
+template <typename F>
+bool DecodeAndDecide(std::string_view json, JsonSession& session, const std::string& hash,
+                     Decision* decision, F decide) noexcept {
   try {
     if (session.decoder().Decode(json, &session.frame())) {
-      Decide(session.frame(), decision);
+      decide(session.frame());
       return true;
     }
     decision->Clear();
-    decision->bundle_hash = impl_->hash;
+    decision->bundle_hash = hash;
     decision->outcome = rt::Outcome::kDeny;
     const std::vector<rt::RequestError>& errors = session.errors();
     // The fatal error is the last one (earlier entries: problems before it).
@@ -1432,6 +1652,21 @@ bool Engine::DecideJson(std::string_view json, JsonSession& session,
     decision->outcome = rt::Outcome::kDeny;
   }
   return false;
+}
+
+}  // namespace
+
+bool Engine::DecideJson(std::string_view json, JsonSession& session,
+                        Decision* decision) const noexcept {
+  return DecodeAndDecide(json, session, impl_->hash, decision,
+                         [&](const rt::Frame& frame) { Decide(frame, decision); });
+}
+
+bool Engine::ExplainJson(std::string_view json, JsonSession& session, Decision* decision,
+                         Explanation* explanation) const noexcept {
+  explanation->Clear();
+  return DecodeAndDecide(json, session, impl_->hash, decision,
+                         [&](const rt::Frame& frame) { Explain(frame, decision, explanation); });
 }
 
 DecisionOrRequestError Engine::DecideJson(std::string_view json, JsonSession& session) const {

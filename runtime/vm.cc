@@ -165,7 +165,8 @@ int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch
     bool counts = false;
     if (error != EvalError::kNone) {
       // Fail closed: a positive factor that cannot be evaluated counts.
-      scratch.errors.push_back(Scratch::Error{error, Scratch::Source::kRisk, risk, f});
+      scratch.errors.push_back(
+          Scratch::Error{error, Scratch::Source::kRisk, risk, f, scratch.fault_pc});
       counts = factor.points > 0;
     } else {
       counts = holds.i != 0;
@@ -210,6 +211,13 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   Value r[bc::kMaxRegisters];  // uninitialized: the verifier proved every read follows a write
   const uint8_t* const present = frame.present_data();
   const Value* const slots = frame.slot_data();
+  // A failing instruction records where it is (only on this path: nothing is
+  // stored while a block succeeds), for the line of the failing expression.
+#define VM_FAIL(error)                                                            \
+  do {                                                                            \
+    scratch.fault_pc = static_cast<uint32_t>(ip - prepared.program->code.data()); \
+    return (error);                                                               \
+  } while (0)
 #if WARDEN_VM_COMPUTED_GOTO
   static const void* const kHandlers[] = {
 #define WARDEN_VM_LABEL(name, a, b, c, mode, meaning) &&op_##name,
@@ -252,7 +260,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     } else if (prepared.default_kind[ip->c] == Prepared::kNowDefault) {
       r[ip->a].i = frame.now_millis();
     } else {
-      return EvalError::kMissingAttribute;
+      VM_FAIL(EvalError::kMissingAttribute);
     }
     VM_NEXT();
   }
@@ -275,7 +283,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   VM_CASE(ACTION) {
     // An undeclared action equals no declared one but has no place in
     // their order: ordering it is an error (docs/decisions.md).
-    if (ip->b != 0 && frame.action() < 0) return EvalError::kMissingAttribute;
+    if (ip->b != 0 && frame.action() < 0) VM_FAIL(EvalError::kMissingAttribute);
     r[ip->a].i = frame.action();
     VM_NEXT();
   }
@@ -289,7 +297,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   }
   VM_CASE(LIMEXC)
   VM_CASE(LIMREM) {
-    if (!frame.limit_available(ip->c)) return EvalError::kUnavailable;
+    if (!frame.limit_available(ip->c)) VM_FAIL(EvalError::kUnavailable);
     if (scratch.limit_epoch[ip->c] != scratch.epoch) {
       scratch.limit_epoch[ip->c] = scratch.epoch;
       scratch.limits_read.push_back(ip->c);
@@ -304,6 +312,9 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     VM_NEXT();
   }
   VM_CASE(DATA) {
+    // Only `warden test` leaves data out; reading a value with no empty form is an error there.
+    if (prepared.data_missing[ip->c]) [[unlikely]]
+      VM_FAIL(EvalError::kMissingAttribute);
     r[ip->a] = prepared.data[ip->c];
     VM_NEXT();
   }
@@ -327,34 +338,34 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     VM_NEXT();
   }
   VM_CASE(NEG) {
-    if (r[ip->b].i == std::numeric_limits<int64_t>::min()) return EvalError::kOverflow;
+    if (r[ip->b].i == std::numeric_limits<int64_t>::min()) VM_FAIL(EvalError::kOverflow);
     r[ip->a].i = -r[ip->b].i;
     VM_NEXT();
   }
   VM_CASE(ADD) {
-    if (__builtin_add_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    if (__builtin_add_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) VM_FAIL(EvalError::kOverflow);
     VM_NEXT();
   }
   VM_CASE(SUB) {
-    if (__builtin_sub_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    if (__builtin_sub_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) VM_FAIL(EvalError::kOverflow);
     VM_NEXT();
   }
   VM_CASE(MUL) {
-    if (__builtin_mul_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) return EvalError::kOverflow;
+    if (__builtin_mul_overflow(r[ip->b].i, r[ip->c].i, &r[ip->a].i)) VM_FAIL(EvalError::kOverflow);
     VM_NEXT();
   }
   VM_CASE(DIV) {
     int64_t x = r[ip->b].i;
     int64_t y = r[ip->c].i;
-    if (y == 0) return EvalError::kDivisionByZero;
-    if (x == std::numeric_limits<int64_t>::min() && y == -1) return EvalError::kOverflow;
+    if (y == 0) VM_FAIL(EvalError::kDivisionByZero);
+    if (x == std::numeric_limits<int64_t>::min() && y == -1) VM_FAIL(EvalError::kOverflow);
     r[ip->a].i = x / y;
     VM_NEXT();
   }
   VM_CASE(MOD) {
     int64_t x = r[ip->b].i;
     int64_t y = r[ip->c].i;
-    if (y == 0) return EvalError::kDivisionByZero;
+    if (y == 0) VM_FAIL(EvalError::kDivisionByZero);
     r[ip->a].i = y == -1 ? 0 : x % y;
     VM_NEXT();
   }
@@ -458,7 +469,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   VM_CASE(UPPER) {
     StrRef s = r[ip->b].s;
     char* out = static_cast<char*>(scratch.arena.Allocate(s.size, 1));
-    if (out == nullptr) return EvalError::kLimitExceeded;
+    if (out == nullptr) VM_FAIL(EvalError::kLimitExceeded);
     bool lower = ip->op == Op::kLOWER;
     for (uint32_t i = 0; i < s.size; ++i) {
       char c = s.data[i];
@@ -489,14 +500,14 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   VM_CASE(SETNEW) {
     auto* items =
         static_cast<Value*>(scratch.arena.Allocate(ip->c * sizeof(Value), alignof(Value)));
-    if (items == nullptr) return EvalError::kLimitExceeded;
+    if (items == nullptr) VM_FAIL(EvalError::kLimitExceeded);
     r[ip->a].set =
         SetRef{items, 0, static_cast<ValueKind>(ip->b), false, static_cast<uint16_t>(ip->c)};
     VM_NEXT();
   }
   VM_CASE(SETADD) {
     SetRef& set = r[ip->a].set;
-    if (set.size >= set.capacity) return EvalError::kLimitExceeded;
+    if (set.size >= set.capacity) VM_FAIL(EvalError::kLimitExceeded);
     const_cast<Value*>(set.data)[set.size++] = r[ip->b];  // arena memory this block allocated
     VM_NEXT();
   }
@@ -515,7 +526,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
       r[ip->a].i = static_cast<int64_t>(absl::GetWeekday(absl::CivilDay(civil)));  // monday = 0
     } else {
       char* out = static_cast<char*>(scratch.arena.Allocate(32, 1));
-      if (out == nullptr) return EvalError::kLimitExceeded;
+      if (out == nullptr) VM_FAIL(EvalError::kLimitExceeded);
       int n = std::snprintf(out, 32, "%04lld-%02d-%02d", static_cast<long long>(civil.year()),
                             civil.month(), civil.day());
       r[ip->a].s = StrRef{out, static_cast<uint32_t>(n > 0 ? std::min(n, 31) : 0)};
@@ -535,12 +546,12 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   VM_CASE(ELEM) {
     const SetRef& set = r[ip->b].set;
     uint64_t index = r[ip->c].iter;
-    if (index == 0 || index > set.size) return EvalError::kLimitExceeded;
+    if (index == 0 || index > set.size) VM_FAIL(EvalError::kLimitExceeded);
     r[ip->a] = set.data[index - 1];
     VM_NEXT();
   }
   VM_CASE(LOOP) {
-    if (scratch.loop_budget == 0) return EvalError::kLimitExceeded;
+    if (scratch.loop_budget == 0) VM_FAIL(EvalError::kLimitExceeded);
     --scratch.loop_budget;
     VM_JUMP(ip->c);
   }
@@ -548,7 +559,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   // field of b's shape and a of the field's type).
   VM_CASE(FIELD) {
     const RecordData* record = r[ip->b].rec;
-    if (!record->present()[ip->c]) return EvalError::kMissingAttribute;
+    if (!record->present()[ip->c]) VM_FAIL(EvalError::kMissingAttribute);
     r[ip->a] = record->fields()[ip->c];
     VM_NEXT();
   }
@@ -561,6 +572,7 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
 }
 #endif
 #undef VM_CASE
+#undef VM_FAIL
 #undef VM_JUMP
 #undef VM_NEXT
 }

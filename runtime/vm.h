@@ -6,8 +6,10 @@
 // the verifier guarantees every operand is in range, of the right kind, and written before it is
 // read, so the loop checks nothing but the values themselves. Any instruction that can fail (an
 // absent required attribute, overflow, division by zero, an unavailable limit counter, an exhausted
-// budget) returns its EvalError at once: the block has no value, and the
-// engine applies the fail-closed rule to the rule that owned it.
+// budget) returns its EvalError at once, leaving its own index in
+// Scratch::fault_pc: the block has no value, and the engine applies the
+// fail-closed rule to the rule that owned it and reports the line of the
+// failing instruction (bc::Program::lines).
 #ifndef WARDEN_RUNTIME_VM_H_
 #define WARDEN_RUNTIME_VM_H_
 
@@ -47,6 +49,9 @@ struct Prepared {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<absl::TimeZone> zones;
   std::vector<Value> data;  // data values, by DataSlot index
+  // Per data slot: not given, and of a type with no empty value (only with
+  // EngineOptions::allow_missing_data): reading it is missing_attribute.
+  std::vector<uint8_t> data_missing;
   std::deque<std::string> data_strings;
   std::deque<bc::IpNet> data_ips;
   std::deque<std::vector<Value>> data_sets;
@@ -66,6 +71,9 @@ struct Scratch {
     Source source;
     uint32_t index;   // rule, risk or separation index
     uint32_t detail;  // kObligation: extra index; kRisk: factor index
+    // kCondition, kObligation, kRisk: the failing instruction (an index into
+    // the program's code: Program::LineOf gives its line); else 0.
+    uint32_t pc;
   };
   std::vector<uint64_t> roles;  // effective roles (bitset)
   // Risk scores and limits already read in this decision: an entry equal to
@@ -78,6 +86,9 @@ struct Scratch {
   std::vector<Error> errors;
   Arena arena;
   size_t loop_budget = 0;
+  // The instruction that made the last failing Run fail (written on the
+  // error path only; meaningless after a success).
+  uint32_t fault_pc = 0;
 
   // Prepares for a decision on `prepared` (sizes tables; keeps capacity).
   void Begin(const Prepared& prepared, const VmOptions& options);

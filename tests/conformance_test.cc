@@ -3,7 +3,8 @@
 // the reference evaluator — by the same code as `warden test`
 // (compiler/reference/test_runner.h). A test fails when either evaluator
 // misses the expectation or the two disagree (outcome, challenge, deciding
-// rules, error codes).
+// rules, error codes and the lines of the failing expressions, and the
+// explanations: every candidate rule's status, error and failed conditions).
 //
 // Files the code generator does not support yet run on the reference only;
 // they are listed in kReferenceOnly, and a file that becomes supported (or
@@ -66,7 +67,9 @@ TEST_CASE("conformance suite") {
     }
     CAPTURE(diagnostics);
     REQUIRE(compilation.program != nullptr);
-    std::vector<TestOutcome> outcomes = RunTests(compilation);
+    TestRunOptions run;
+    run.compare_explain = true;  // the VM must explain as the reference does
+    std::vector<TestOutcome> outcomes = RunTests(compilation, run);
     CHECK(!outcomes.empty());
     size_t on_vm = CheckOutcomes(outcomes);
     std::string name = std::filesystem::path(path).filename().string();
@@ -99,7 +102,9 @@ TEST_CASE("examples and the standard library pass their tests") {
                                options);
   REQUIRE(compiled.ok());
   REQUIRE((*compiled)->program != nullptr);
-  std::vector<TestOutcome> outcomes = RunTests(**compiled);
+  TestRunOptions run;
+  run.compare_explain = true;
+  std::vector<TestOutcome> outcomes = RunTests(**compiled, run);
   CHECK(outcomes.size() >= 70);
   // Every example and stdlib test runs on both evaluators.
   CHECK(CheckOutcomes(outcomes) == outcomes.size());

@@ -175,7 +175,7 @@ TEST_CASE("limit keys: codegen, bundle round trip, disassembly") {
 }
 
 TEST_CASE("limit keys: bundles of format version 1 are refused") {
-  CHECK(bc::kBundleFormatVersion >= 2);
+  CHECK(bc::kBundleFormatVersion >= 2);  // key components since version 2
   std::string bytes = bc::WriteBundle(CompileProgram(kPolicy));
   bytes[4] = 1;
   auto loaded = bc::ReadBundle(bytes);

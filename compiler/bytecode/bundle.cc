@@ -265,7 +265,7 @@ void Transfer(A& ar, Program& p) {
     ar.Str(d.name);
     TransferType(ar, d.type);
   });
-  ar.Vec(p.rules, 30, [&](Rule& r) {
+  ar.Vec(p.rules, 34, [&](Rule& r) {
     ar.Str(r.name);
     ar.U32(r.file);
     ar.U32(r.line);
@@ -285,15 +285,23 @@ void Transfer(A& ar, Program& p) {
         TransferType(ar, arg.type);
       });
     });
+    ar.Vec(r.conjuncts, 8, [&](Conjunct& c) {  // since format version 3
+      ar.U32(c.block);
+      ar.Str(c.text);
+    });
   });
-  ar.Vec(p.policies, 13, [&](Policy& policy) {
+  ar.Vec(p.policies, 21, [&](Policy& policy) {
     ar.Str(policy.name);
+    ar.U32(policy.file);  // since format version 3
+    ar.U32(policy.line);
     ar.I32(policy.resource_type);
     ar.Enum(policy.algorithm, kAlgorithmCount);
     TransferIndices(ar, policy.rules);
   });
-  ar.Vec(p.policy_sets, 9, [&](PolicySet& set) {
+  ar.Vec(p.policy_sets, 17, [&](PolicySet& set) {
     ar.Str(set.name);
+    ar.U32(set.file);  // since format version 3
+    ar.U32(set.line);
     ar.Enum(set.algorithm, kAlgorithmCount);
     ar.Vec(set.members, 5, [&](Member& m) { TransferMember(ar, m); });
   });
@@ -317,6 +325,11 @@ void Transfer(A& ar, Program& p) {
   });
   ar.Code(p.code, 8);
   ar.Vec(p.reg_types, 4, [&](RegType& t) { ar.U32(t); });
+  ar.Vec(p.lines, 12, [&](SourceLine& l) {  // since format version 3
+    ar.U32(l.first);
+    ar.U32(l.file);
+    ar.U32(l.line);
+  });
 }
 
 void Put32(std::string& out, size_t at, uint32_t v) {

@@ -35,7 +35,9 @@ namespace warden::bc {
 inline constexpr char kBundleMagic[4] = {'W', 'D', 'N', 'B'};
 // 2: limits carry their key components (LimitKey).
 // 3: record values (Program::records, TypeRef::record, 32-bit register types,
-//    FIELD and INR).
+//    FIELD and INR); the source line table (Program::lines: the line of every
+//    instruction, for evaluation errors), rule conjuncts (explain), policy and
+//    policy set file:line.
 // A bundle of another version is refused ("unsupported bundle format
 // version"): recompile it.
 inline constexpr uint32_t kBundleFormatVersion = 3;

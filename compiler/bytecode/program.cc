@@ -1,5 +1,7 @@
 #include "compiler/bytecode/program.h"
 
+#include <algorithm>
+
 namespace warden::bc {
 
 const char* ValueKindName(ValueKind kind) {
@@ -163,6 +165,14 @@ int Program::FindResourceType(std::string_view name) const {
 int Program::FindRole(std::string_view name) const {
   return FindBy(roles, name, [](const Role& r) -> const std::string& { return r.name; });
 }
+const SourceLine* Program::LineOf(uint32_t pc) const {
+  if (pc >= code.size()) return nullptr;
+  auto after =
+      std::upper_bound(lines.begin(), lines.end(), pc,
+                       [](uint32_t at, const SourceLine& entry) { return at < entry.first; });
+  return after == lines.begin() ? nullptr : &*(after - 1);
+}
+
 int Program::FindRule(std::string_view name) const {
   return FindBy(rules, name, [](const Rule& r) -> const std::string& { return r.name; });
 }

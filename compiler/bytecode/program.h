@@ -168,6 +168,15 @@ struct Extra {  // an obligation or advice
 
 inline constexpr int32_t kNoBlock = -1;
 
+// A top-level `and` conjunct of a permit rule's condition, for explaining
+// why the rule did not fire (`warden eval --explain`): its own bool block
+// and its source text on one line. A condition that is not an `and` chain is
+// one conjunct whose block is the condition's own.
+struct Conjunct {
+  uint32_t block = 0;  // a block returning bool
+  std::string text;    // as written, runs of white space made one space
+};
+
 struct Rule {
   std::string name;
   uint32_t file = 0;  // index into files
@@ -180,6 +189,10 @@ struct Rule {
   std::vector<uint32_t> actions;  // indices into actions
   int32_t condition = kNoBlock;   // a block returning bool; kNoBlock: always fires
   std::vector<Extra> extras;
+  // Permit rules with a condition: its conjuncts, in source order (empty when
+  // compiled without CodegenOptions::explain_conjuncts: explain then reports
+  // the rule's status but not which conditions failed). Other rules: empty.
+  std::vector<Conjunct> conjuncts;
 };
 
 // Same order as rt::Algorithm.
@@ -199,6 +212,8 @@ struct Policy {
   int32_t resource_type = -1;  // -1: every resource type
   Algorithm algorithm = Algorithm::kDenyOverrides;
   std::vector<uint32_t> rules;  // indices into Program::rules, in source order
+  uint32_t file = 0;            // index into files: where it is declared (only_one_applicable)
+  uint32_t line = 0;
 };
 
 struct Member {
@@ -211,6 +226,8 @@ struct PolicySet {
   std::string name;
   Algorithm algorithm = Algorithm::kDenyOverrides;
   std::vector<Member> members;
+  uint32_t file = 0;  // index into files: where it is declared (only_one_applicable)
+  uint32_t line = 0;
 };
 
 // An IP address or network. IPv4 uses bytes[0..3].
@@ -249,6 +266,19 @@ struct CodeBlock {
   RegType result = 0;  // the type RET returns
 };
 
+// Where code comes from: instructions from `first` up to the next entry's
+// `first` (or the end of the code) were generated for an expression written
+// at files[file]:line. Sorted by `first`, strictly increasing; consecutive
+// instructions of one line share one entry. Only read on the error path (by
+// binary search, Program::LineOf), to report the line of the expression
+// that failed rather than the line of its rule.
+struct SourceLine {
+  uint32_t first = 0;  // index into code
+  uint32_t file = 0;   // index into files
+  uint32_t line = 0;
+  bool operator==(const SourceLine&) const = default;
+};
+
 struct Program {
   std::vector<std::string> files;  // source paths, for file:line
   uint32_t slot_count = 0;
@@ -275,6 +305,11 @@ struct Program {
   std::vector<CodeBlock> blocks;
   std::vector<Instr> code;
   std::vector<RegType> reg_types;
+  std::vector<SourceLine> lines;  // by code index (SourceLine)
+
+  // The source line of instruction `pc` (an index into code); null when the
+  // table does not cover it (a program built without lines).
+  const SourceLine* LineOf(uint32_t pc) const;
 
   // Lookups by name (linear; for tests, tools and loading, not the hot path).
   int FindAttribute(std::string_view path) const;

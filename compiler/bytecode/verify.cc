@@ -37,6 +37,7 @@ class Verifier {
     WARDEN_RETURN_IF_ERROR(Blocks());
     WARDEN_RETURN_IF_ERROR(RisksAndRules());
     WARDEN_RETURN_IF_ERROR(Policies());
+    WARDEN_RETURN_IF_ERROR(Lines());
     return absl::OkStatus();
   }
 
@@ -76,6 +77,7 @@ class Verifier {
     WARDEN_RETURN_IF_ERROR(Table("time zones", p_.zones.size()));
     WARDEN_RETURN_IF_ERROR(Table("blocks", p_.blocks.size()));
     WARDEN_RETURN_IF_ERROR(Table("register types", p_.reg_types.size()));
+    WARDEN_RETURN_IF_ERROR(Table("source lines", p_.lines.size()));
     if (p_.code.size() > limits_.max_code) {
       return absl::ResourceExhaustedError(absl::StrCat("bundle: ", p_.code.size(),
                                                        " instructions exceed the limit of ",
@@ -714,6 +716,14 @@ class Verifier {
           }
         }
       }
+      if (!rule.conjuncts.empty() && (rule.effect != Effect::kPermit || rule.condition == kNoBlock))
+        return Bad(where + ": only permit rules with a condition have conjuncts");
+      for (size_t c = 0; c < rule.conjuncts.size(); ++c) {
+        std::string at = absl::StrCat(where, " conjunct ", c);
+        WARDEN_RETURN_IF_ERROR(BlockRef(rule.conjuncts[c].block, ValueKind::kBool, at));
+        if (rule.conjuncts[c].text.size() > limits_.max_string_bytes)
+          return Bad(at + ": text exceeds max_string_bytes");
+      }
     }
     return absl::OkStatus();
   }
@@ -729,6 +739,8 @@ class Verifier {
       }
       if (static_cast<int>(policy.algorithm) >= kAlgorithmCount)
         return Bad(where + ": invalid algorithm");
+      if (policy.file >= p_.files.size() && !p_.files.empty())
+        return Bad(where + ": file out of range");
       for (uint32_t rule : policy.rules) {
         if (rule >= p_.rules.size()) return Bad(where + ": rule out of range");
       }
@@ -742,6 +754,8 @@ class Verifier {
       const PolicySet& set = p_.policy_sets[i];
       if (static_cast<int>(set.algorithm) >= kAlgorithmCount)
         return Bad(absl::StrCat("policy set ", i, ": invalid algorithm"));
+      if (set.file >= p_.files.size() && !p_.files.empty())
+        return Bad(absl::StrCat("policy set ", i, ": file out of range"));
       for (const Member& m : set.members)
         WARDEN_RETURN_IF_ERROR(member(m, absl::StrCat("policy set ", i)));
     }
@@ -781,6 +795,27 @@ class Verifier {
         height[set] = h;
         stack.pop_back();
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // ---------------------------------------------------------------- source lines
+
+  // The line table (SourceLine): entries strictly increasing by instruction,
+  // inside the code, naming a file the program lists; so at most one entry
+  // per instruction.
+  absl::Status Lines() {
+    if (p_.lines.size() > p_.code.size()) {
+      return Bad(absl::StrCat("source lines: ", p_.lines.size(), " entries for ", p_.code.size(),
+                              " instructions"));
+    }
+    for (size_t i = 0; i < p_.lines.size(); ++i) {
+      const SourceLine& entry = p_.lines[i];
+      std::string where = absl::StrCat("source line ", i);
+      if (entry.first >= p_.code.size()) return Bad(where + ": instruction out of range");
+      if (i > 0 && entry.first <= p_.lines[i - 1].first)
+        return Bad(where + ": entries must be sorted by instruction and unique");
+      if (entry.file >= p_.files.size()) return Bad(where + ": file out of range");
     }
     return absl::OkStatus();
   }

@@ -848,7 +848,10 @@ class Evaluator {
           if (options_.explain) {
             ExplainedRule skipped;
             skipped.rule = Ref(index, static_cast<int>(r));
-            skipped.effect = EffectName(policy.rules[r].effect);
+            const Rule& rule = policy.rules[r];
+            skipped.effect = rule.effect == Effect::kStepUp
+                                 ? absl::StrCat("step_up ", rule.challenge)
+                                 : EffectName(rule.effect);
             skipped.status = "not_evaluated";
             decision_->explain.push_back(std::move(skipped));
           }

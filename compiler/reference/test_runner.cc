@@ -148,6 +148,8 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
     std::set<std::string> bundle = Bundle(compilation, test.package);
     DecideOptions decide;
     decide.sources = &compilation.sources;
+    const bool compare_explain = options.compare_explain && options.engine == TestEngine::kBoth;
+    decide.explain = compare_explain;
     std::vector<PolicySet::Member> roots;
     for (const PolicySet::Member& root : program->roots) {
       std::string package = root.is_set ? PackageOf(program->policy_sets[root.index].name)
@@ -216,7 +218,13 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
           if (!filled.ok()) {
             outcome.vm_skipped = std::string(filled.message());
           } else {
-            Decision vm = engine.Decide(frame);
+            Decision vm;
+            Explanation explanation;
+            if (compare_explain) {
+              engine.Explain(frame, &vm, &explanation);
+            } else {
+              engine.Decide(frame, &vm);
+            }
             outcome.vm_ran = true;
             outcome.vm_actual = DescribeVmDecision(vm);
             for (const DecisionError& error : vm.errors) {
@@ -228,6 +236,8 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
             vm_passed = MeetsExpectation(test, vm.outcome, std::string(vm.challenge),
                                          RulesOf(*program, vm));
             if (run_reference) outcome.disagreement = CompareDecisions(vm, outcome.decision);
+            if (compare_explain && outcome.disagreement.empty())
+              outcome.disagreement = CompareExplanations(explanation, outcome.decision);
             if (!run_reference) outcome.actual = outcome.vm_actual;
           }
         }

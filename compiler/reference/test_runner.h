@@ -14,8 +14,9 @@
 // bytecode (GenerateBytecode) and every test also runs on the VM engine
 // (vm_bridge.h: same roots, separations and data as the reference): the
 // test fails when either engine misses the expectation, and any difference
-// between the two (outcome, challenge, deciding rules, error codes) fails it
-// with "vm says ..., reference says ...". When the code generator does not
+// between the two (outcome, challenge, deciding rules, error codes and
+// lines; with compare_explain, the explanations) fails it with "vm says ...,
+// reference says ...". When the code generator does not
 // support the program (or a request value), the VM part is skipped and
 // `vm_skipped` says why; the reference result still counts.
 #ifndef WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
@@ -36,6 +37,10 @@ enum class TestEngine { kBoth, kVm, kReference };
 struct TestRunOptions {
   RequestOptions request;  // now_millis unset: kDefaultTestTimeMillis
   TestEngine engine = TestEngine::kBoth;
+  // kBoth: also explain on both engines (DecideOptions::explain,
+  // Engine::Explain) and count any difference (CompareExplanations) as a
+  // disagreement. The conformance suite does.
+  bool compare_explain = false;
 };
 
 struct TestOutcome {

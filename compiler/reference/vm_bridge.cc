@@ -144,9 +144,13 @@ bool BuildValue(const bc::Program& program, const bc::TypeRef& type, const EvalV
   return false;
 }
 
+// Errors as "code at file:line" (the failing expression's line), sorted.
 std::vector<std::string> ErrorCodes(const Decision& vm) {
   std::vector<std::string> codes;
-  for (const DecisionError& error : vm.errors) codes.push_back(rt::EvalErrorCode(error.code));
+  for (const DecisionError& error : vm.errors) {
+    codes.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " at ", std::string(error.file),
+                                 ":", error.line));
+  }
   std::sort(codes.begin(), codes.end());
   return codes;
 }
@@ -154,7 +158,8 @@ std::vector<std::string> ErrorCodes(const Decision& vm) {
 std::vector<std::string> ErrorCodes(const ReferenceDecision& reference) {
   std::vector<std::string> codes;
   for (const ReferenceError& error : reference.errors)
-    codes.push_back(rt::EvalErrorCode(error.code));
+    codes.push_back(
+        absl::StrCat(rt::EvalErrorCode(error.code), " at ", error.file, ":", error.line));
   std::sort(codes.begin(), codes.end());
   return codes;
 }
@@ -283,22 +288,10 @@ absl::StatusOr<std::unique_ptr<Engine>> BuildEngine(
       DataForEngine(program, data);
   if (!values.ok()) return values.status();
   options.data = std::move(*values);
-  // Test semantics: a value (or a record's field) the test does not give is
-  // empty, or absent.
+  // Test semantics: a value the test does not give is empty (a set, string,
+  // int or bool) or, of any other type, an error to read; a record's field
+  // it does not give is absent. The engine does the same.
   options.allow_missing_data = true;
-  for (size_t k = 0; k < program.data.size(); ++k) {
-    if (k < data.size() && data[k]) continue;
-    TypeKind kind = program.data[k].type->kind;
-    // The reference's empty values: the engine's match them for these types
-    // (a record with every field absent).
-    if (kind != TypeKind::kSet && kind != TypeKind::kString && kind != TypeKind::kInt &&
-        kind != TypeKind::kBool && kind != TypeKind::kRecord) {
-      return absl::UnimplementedError(
-          absl::StrCat("data `", program.data[k].name,
-                       "` is not given; the engine cannot leave a value of type ",
-                       TypeName(program.data[k].type), " absent"));
-    }
-  }
   return Engine::FromProgram(std::move(narrowed), std::move(options));
 }
 
@@ -380,8 +373,8 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
     std::vector<std::string> vm_detail;
     for (const DecisionError& error : vm.errors) {
       vm_detail.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ",
-                                       std::string(error.where), " (", std::string(error.what),
-                                       ")"));
+                                       std::string(error.where), " (", std::string(error.file), ":",
+                                       error.line, ": ", std::string(error.what), ")"));
     }
     std::vector<std::string> reference_detail;
     for (const ReferenceError& error : reference.errors) {
@@ -394,6 +387,46 @@ std::string CompareDecisions(const Decision& vm, const ReferenceDecision& refere
                                        "]"));
   }
   return absl::StrJoin(differences, "; ");
+}
+
+namespace {
+
+// One explained rule as one line of text, for comparing and for messages.
+std::string ExplainedText(const std::string& policy, const std::string& name,
+                          const std::string& file, uint32_t line, const std::string& effect,
+                          const std::string& status, const std::string& error,
+                          const std::vector<std::string>& failed) {
+  std::string text =
+      absl::StrCat(policy, ".", name, " (", file, ":", line, ") ", effect, " ", status);
+  if (!error.empty()) absl::StrAppend(&text, " error: ", error);
+  if (!failed.empty()) absl::StrAppend(&text, " failed: [", absl::StrJoin(failed, " | "), "]");
+  return text;
+}
+
+}  // namespace
+
+std::string CompareExplanations(const Explanation& vm, const ReferenceDecision& reference) {
+  std::vector<std::string> vm_lines;
+  for (const RuleExplanation& rule : vm.rules) {
+    vm_lines.push_back(ExplainedText(
+        std::string(rule.policy), std::string(rule.name), std::string(rule.file), rule.line,
+        rule.effect, RuleStatusName(rule.status), rule.error, rule.failed_conditions));
+  }
+  std::vector<std::string> reference_lines;
+  for (const ExplainedRule& rule : reference.explain) {
+    reference_lines.push_back(ExplainedText(rule.rule.policy_name, rule.rule.name, rule.rule.file,
+                                            rule.rule.line, rule.effect, rule.status, rule.error,
+                                            rule.failed_conditions));
+  }
+  if (vm_lines == reference_lines) return "";
+  size_t k = 0;
+  while (k < vm_lines.size() && k < reference_lines.size() && vm_lines[k] == reference_lines[k])
+    ++k;
+  return absl::StrCat("explain differs at entry ", k, ": vm ",
+                      k < vm_lines.size() ? vm_lines[k] : std::string("(none)"), ", reference ",
+                      k < reference_lines.size() ? reference_lines[k] : std::string("(none)"),
+                      " (vm lists ", vm_lines.size(), " rules, reference ", reference_lines.size(),
+                      ")");
 }
 
 std::string DescribeRequest(const CheckedProgram& program, const Request& request) {

@@ -65,10 +65,17 @@ std::string DescribeVmDecision(const Decision& decision);
 
 // Compares what the two evaluators decided: the outcome, the challenge, the
 // deciding rules (name and qualified policy; as a multiset, so a rule listed
-// twice by one side differs) and the error codes (as a multiset). Returns "" when they agree, else
-// a readable difference: "vm says deny by a, reference says permit by b; errors: vm [overflow],
+// twice by one side differs), obligations and advice, and the errors (code and the file:line of
+// the failing expression, as a multiset). Returns "" when they agree, else a readable
+// difference: "vm says deny by a, reference says permit by b; errors: vm [overflow …],
 // reference []".
 std::string CompareDecisions(const Decision& vm, const ReferenceDecision& reference);
+
+// Compares the VM's explanation (Engine::Explain) with the reference's
+// (DecideOptions::explain): the same rules in the same order, each with the
+// same policy, file:line, effect, status, error message and failed
+// conditions. Returns "" when they agree, else the first difference.
+std::string CompareExplanations(const Explanation& vm, const ReferenceDecision& reference);
 
 // The request as readable text (for a failing differential case): the
 // action, resource type, present attributes, grants, limit counts and data.

@@ -80,10 +80,22 @@ struct DecidingRule {
   uint32_t rule = 0;  // index into the program's rules
 };
 
+inline constexpr uint32_t kNoInstruction = UINT32_MAX;
+
 struct DecisionError {
   rt::EvalError code = rt::EvalError::kNone;
   std::string_view where;  // the rule, risk score or policy (set) it happened in
   std::string_view what;   // "condition", an obligation's name, "risk factor", "separation"
+  // Where the failing expression is written (within a condition, risk factor
+  // or obligation value: the line of that expression, not of its rule); the
+  // policy or policy set for only_one_applicable, the `separate` declaration
+  // for separation_of_duties; "" and 0 when unknown (a conflict among the
+  // roots, a bad request).
+  std::string_view file;
+  uint32_t line = 0;
+  // The failing instruction (index into the program's code), or
+  // kNoInstruction; Engine::ErrorMessage turns it into text.
+  uint32_t instruction = kNoInstruction;
 };
 
 struct ObligationArg {
@@ -127,6 +139,39 @@ struct Decision {
   std::vector<ObligationArg> spare_args_;
 };
 
+// One candidate rule of a decision, as Engine::Explain lists them: every rule
+// whose policy applies to the request's resource type and whose action list
+// holds its action, in evaluation order (a rule of a policy used twice is
+// listed twice), as the reference evaluator's explain does.
+struct RuleExplanation {
+  enum class Status : uint8_t {
+    kFired,          // it applies (an erroring deny or step_up, too: fail closed)
+    kError,          // its condition failed (or a permit's obligation could not be computed)
+    kNotApplicable,  // its condition does not hold
+    kNotEvaluated,   // first_applicable had already chosen
+  };
+  uint32_t rule = 0;  // index into the program's rules
+  std::string_view name;
+  std::string_view policy;
+  std::string_view file;
+  uint32_t line = 0;
+  std::string effect;  // "permit", "deny", "step_up mfa"
+  Status status = Status::kNotApplicable;
+  std::string error;  // the first failure's message (condition, else obligation or advice)
+  // Permit rules that did not fire: the top-level `and` conjuncts of the
+  // condition that are false or fail ("x > 1 (error: `/` by zero)"), as written.
+  std::vector<std::string> failed_conditions;
+  // A permit rule that did not fire in a bundle compiled without conjuncts
+  // (CodegenOptions::explain_conjuncts): failed_conditions is unknown.
+  bool conditions_unavailable = false;
+};
+const char* RuleStatusName(RuleExplanation::Status status);  // "fired", "error", …
+
+struct Explanation {
+  std::vector<RuleExplanation> rules;
+  void Clear() { rules.clear(); }
+};
+
 class JsonSession;
 struct DecisionOrRequestError;
 
@@ -155,6 +200,21 @@ class Engine {
   // the decision is deny with an error.
   void Decide(const rt::Frame& frame, Decision* decision) const noexcept;
   Decision Decide(const rt::Frame& frame) const;
+
+  // Decides like Decide (the same decision) and explains it: every candidate
+  // rule, its status, its error and, for permit rules that did not fire,
+  // the failed conditions. Slower than Decide and allocates: for tools and
+  // debugging (`warden eval --explain`), not the serving path, which Explain
+  // leaves untouched (Decide has no explain checks).
+  void Explain(const rt::Frame& frame, Decision* decision, Explanation* explanation) const noexcept;
+  // DecideJson, explained.
+  bool ExplainJson(std::string_view json, JsonSession& session, Decision* decision,
+                   Explanation* explanation) const noexcept;
+
+  // A decision error as text, in the reference evaluator's words where the
+  // failing instruction tells ("`/` by zero", "`resource.owner` is missing
+  // from the request"); else what the error's code means.
+  std::string ErrorMessage(const DecisionError& error) const;
 
   // Decides a JSON request (docs/decisions.md, "Requests" and "The VM's
   // decoder"), decoded by `session` (one per thread) into its frame.
