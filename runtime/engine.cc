@@ -1267,8 +1267,12 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* expl
   d->bundle_hash = hash;
   if (frame.slot_count() != program.slot_count) {
     d->outcome = Outcome::kDeny;
-    d->errors.push_back(DecisionError{rt::EvalError::kBadRequest, "frame",
-                                      "the frame was made for another program"});
+    d->errors.push_back(DecisionError{rt::EvalError::kBadRequest,
+                                      "frame",
+                                      "the frame was made for another program",
+                                      {},
+                                      0,
+                                      kNoInstruction});
     return;
   }
   DecideScratch& s = ThreadScratch();
@@ -1302,7 +1306,12 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* expl
     if (held >= 2) {
       d->outcome = Outcome::kDeny;
       d->reasons.push_back(separation_reasons[i]);
-      DecisionError error{rt::EvalError::kSeparationOfDuties, "separate", separation_reasons[i]};
+      DecisionError error{rt::EvalError::kSeparationOfDuties,
+                          "separate",
+                          separation_reasons[i],
+                          {},
+                          0,
+                          kNoInstruction};
       Locate(program.separations[i].file, program.separations[i].line, &error);
       d->errors.push_back(error);
       return;
@@ -1366,7 +1375,7 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* expl
                               other.pc == error.pc);
     }
     if (repeated) continue;
-    DecisionError out{error.code, {}, {}};
+    DecisionError out{error.code, {}, {}, {}, 0, kNoInstruction};
     switch (error.source) {
       case rt::Scratch::Source::kCondition:
       case rt::Scratch::Source::kObligation: {
@@ -1642,12 +1651,13 @@ bool DecodeAndDecide(std::string_view json, JsonSession& session, const std::str
     // The fatal error is the last one (earlier entries: problems before it).
     for (const rt::RequestError& error : errors) {
       if (rt::IsFatal(error.code) || session.decoder().options().strict) {
-        decision->errors.push_back(
-            DecisionError{rt::EvalError::kBadRequest, error.json_path, error.message});
+        decision->errors.push_back(DecisionError{
+            rt::EvalError::kBadRequest, error.json_path, error.message, {}, 0, kNoInstruction});
       }
     }
     if (decision->errors.empty())
-      decision->errors.push_back(DecisionError{rt::EvalError::kBadRequest, "", "bad request"});
+      decision->errors.push_back(
+          DecisionError{rt::EvalError::kBadRequest, "", "bad request", {}, 0, kNoInstruction});
   } catch (...) {  // allocation failure: fail closed
     decision->outcome = rt::Outcome::kDeny;
   }
