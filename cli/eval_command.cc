@@ -240,8 +240,10 @@ int RunEvalVm(const EvalFlags& flags) {
         CompileOrReport(flags.policies, flags.stdlib, &exit_code);
     if (compiled == nullptr) return exit_code;
     const Compilation& compilation = *compiled;
+    CodegenOptions codegen;
+    codegen.explain_conjuncts = flags.explain;  // the failed conditions of permit rules
     absl::StatusOr<bc::Program> program =
-        GenerateBytecode(*compilation.program, compilation.sources);
+        GenerateBytecode(*compilation.program, compilation.sources, codegen);
     if (!program.ok()) {
       PrintError(std::string(program.status().message()));
       return kExitFindings;
