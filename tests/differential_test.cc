@@ -450,7 +450,9 @@ TEST_CASE("the VM and the reference evaluator agree on random requests") {
     REQUIRE(compiled.ok());
     const Compilation& compilation = **compiled;
     const CheckedProgram& program = *compilation.program;
-    absl::StatusOr<bc::Program> bytecode = GenerateBytecode(program, compilation.sources);
+    CodegenOptions codegen;
+    codegen.explain_conjuncts = true;  // explanations are compared too
+    absl::StatusOr<bc::Program> bytecode = GenerateBytecode(program, compilation.sources, codegen);
     if (!bytecode.ok()) continue;
 
     Generator generator(program, seed + t * 7919);
