@@ -847,6 +847,7 @@ class Decider {
     }
     const bc::Rule& rule = p_.rules[index];
     size_t extras_base = s_.extras.size();
+    bool unmet = false;  // a permit's obligation could not be computed
     for (uint16_t x = 0; x < rule.extras.size(); ++x) {
       const bc::Extra& extra = rule.extras[x];
       size_t extra_base = s_.extras.size();
@@ -859,17 +860,20 @@ class Decider {
           s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kObligation, index,
                                                     x, s_.vm.fault_pc});
           if constexpr (kExplain) NoteError(error);
-          if (effect == Outcome::kPermit && extra.is_obligation) {
-            if constexpr (kExplain) Entry().status = Status::kError;
-            s_.extras.resize(
-                extras_base);  // an obligation that cannot be met: the permit does not apply
-            return Outcome::kNotApplicable;
-          }
+          // An obligation that cannot be met: the permit does not apply. The
+          // other obligations and advice are still evaluated, so their errors
+          // are reported too (as the reference evaluator does).
+          unmet = unmet || (effect == Outcome::kPermit && extra.is_obligation);
           s_.extras.resize(extra_base);  // leave this obligation or advice out
           break;
         }
         s_.extras.push_back(DecideScratch::ExtraValue{index, x, a, value});
       }
+    }
+    if (unmet) {
+      if constexpr (kExplain) Entry().status = Status::kError;
+      s_.extras.resize(extras_base);
+      return Outcome::kNotApplicable;
     }
     s_.deciders.push_back(index);
     return effect;
