@@ -23,7 +23,8 @@ namespace {
 struct CompileFlags {
   std::vector<std::string> paths;
   std::string dump;
-  std::string output;  // -o: the bundle to write
+  std::string output;    // -o: the bundle to write
+  bool explain = false;  // keep permit rules' conjuncts (CodegenOptions::explain_conjuncts)
 };
 
 // Accepts the stages that can be dumped; says which ones are still to come.
@@ -44,7 +45,9 @@ int RunCodegen(const CompileFlags& flags) {
   if (!diagnostics.empty()) std::cerr << RenderTextAll(diagnostics, c.sources);
   if (c.program == nullptr) return kExitFindings;
   if (flags.dump == "ir") std::cout << DumpChecked(*c.program, c.sources);
-  absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
+  CodegenOptions codegen;
+  codegen.explain_conjuncts = flags.explain;
+  absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources, codegen);
   if (!program.ok()) {
     PrintError(std::string(program.status().message()));
     return kExitFindings;
@@ -112,6 +115,10 @@ void AddCompileCommand(CLI::App& app, int& exit_code) {
       command
           ->add_option("-o,--output", flags->output, "Write the compiled, verified bundle to FILE")
           ->type_name("FILE");
+  command->add_flag(
+      "--explain", flags->explain,
+      "Keep each permit rule's conditions as separate blocks, so `warden eval "
+      "--explain` on the bundle can list the conditions that failed (a larger bundle)");
   (void)dump;
   (void)output;
   command->add_option("paths", flags->paths, ".warden files, or directories searched recursively")

@@ -145,7 +145,7 @@ json VmExtrasJson(const Decision& d, bool obligations) {
 
 // The VM's decision (and explanation, if any) in the reference's terms,
 // printed by DecisionJson.
-ReferenceDecision FromVm(const Engine& engine, const Decision& d,
+ReferenceDecision FromVm(const Engine& engine, const Decision& d, const rt::Frame& frame,
                          const Explanation* explanation = nullptr) {
   const bc::Program& program = engine.program();
   ReferenceDecision out;
@@ -168,7 +168,7 @@ ReferenceDecision FromVm(const Engine& engine, const Decision& d,
     // The reference names a risk score's errors "risk NAME".
     e.rule = error.what == "risk factor" ? absl::StrCat("risk ", std::string(error.where))
                                          : std::string(error.where);
-    e.message = engine.ErrorMessage(error);
+    e.message = engine.ErrorMessage(error, &frame);
     e.file = std::string(error.file);  // the failing expression's line
     e.line = error.line;
     out.errors.push_back(std::move(e));
@@ -231,8 +231,10 @@ int RunEvalVm(const EvalFlags& flags) {
         CompileOrReport(flags.policies, flags.stdlib, &exit_code);
     if (compiled == nullptr) return exit_code;
     const Compilation& compilation = *compiled;
+    CodegenOptions codegen;
+    codegen.explain_conjuncts = flags.explain;  // the failed conditions of permit rules
     absl::StatusOr<bc::Program> program =
-        GenerateBytecode(*compilation.program, compilation.sources);
+        GenerateBytecode(*compilation.program, compilation.sources, codegen);
     if (!program.ok()) {
       PrintError(std::string(program.status().message()));
       return kExitFindings;
@@ -271,8 +273,9 @@ int RunEvalVm(const EvalFlags& flags) {
     }
     json out = BadRequestJson(problems);
     if (ok) {
-      out = DecisionJson(FromVm(**engine, decision, flags.explain ? &explanation : nullptr),
-                         problems, flags.explain);
+      out = DecisionJson(
+          FromVm(**engine, decision, session.frame(), flags.explain ? &explanation : nullptr),
+          problems, flags.explain);
       out["obligations"] = VmExtrasJson(decision, /*obligations=*/true);
       out["advice"] = VmExtrasJson(decision, /*obligations=*/false);
       if (flags.explain) {

@@ -290,7 +290,7 @@ struct Engine::Impl {
   template <bool kExplain>
   void Decide(const rt::Frame& frame, Decision* decision, Explanation* explanation) const;
   void ExplainRules(const rt::Frame& frame, Explanation* explanation) const;
-  std::string ErrorMessage(rt::EvalError code, uint32_t instruction) const;
+  std::string ErrorMessage(rt::EvalError code, uint32_t instruction, const rt::Frame* frame) const;
   // Where an error happened (DecisionError::file, line).
   void Locate(uint32_t file, uint32_t line, DecisionError* out) const {
     out->file = file < program.files.size() ? std::string_view(program.files[file]) : "";
@@ -926,6 +926,7 @@ class Decider {
     }
     const bc::Rule& rule = p_.rules[index];
     size_t extras_base = s_.extras.size();
+    bool unmet = false;  // a permit's obligation could not be computed
     for (uint16_t x = 0; x < rule.extras.size(); ++x) {
       const bc::Extra& extra = rule.extras[x];
       size_t extra_base = s_.extras.size();
@@ -938,17 +939,20 @@ class Decider {
           s_.vm.errors.push_back(rt::Scratch::Error{error, rt::Scratch::Source::kObligation, index,
                                                     x, s_.vm.fault_pc});
           if constexpr (kExplain) NoteError(error);
-          if (effect == Outcome::kPermit && extra.is_obligation) {
-            if constexpr (kExplain) Entry().status = Status::kError;
-            s_.extras.resize(
-                extras_base);  // an obligation that cannot be met: the permit does not apply
-            return Outcome::kNotApplicable;
-          }
+          // An obligation that cannot be met: the permit does not apply. The
+          // other obligations and advice are still evaluated, so their errors
+          // are reported too (as the reference evaluator does).
+          unmet = unmet || (effect == Outcome::kPermit && extra.is_obligation);
           s_.extras.resize(extra_base);  // leave this obligation or advice out
           break;
         }
         s_.extras.push_back(DecideScratch::ExtraValue{index, x, a, value});
       }
+    }
+    if (unmet) {
+      if constexpr (kExplain) Entry().status = Status::kError;
+      s_.extras.resize(extras_base);
+      return Outcome::kNotApplicable;
     }
     s_.deciders.push_back(index);
     return effect;
@@ -1452,7 +1456,8 @@ std::string DisplayPath(const bc::Attribute& attribute) {
 
 }  // namespace
 
-std::string Engine::Impl::ErrorMessage(rt::EvalError code, uint32_t instruction) const {
+std::string Engine::Impl::ErrorMessage(rt::EvalError code, uint32_t instruction,
+                                       const rt::Frame* frame) const {
   if (instruction < program.code.size()) {
     const bc::Instr& in = program.code[instruction];
     switch (in.op) {
@@ -1477,7 +1482,10 @@ std::string Engine::Impl::ErrorMessage(rt::EvalError code, uint32_t instruction)
         }
         break;
       case bc::Op::kACTION:
-        // The frame holds the action's index only, not the undeclared name.
+        if (frame != nullptr) {
+          return absl::StrCat("the action `", std::string(frame->undeclared_action_name()),
+                              "` is not declared, so it has no order");
+        }
         return "the action is not declared, so it has no order";
       case bc::Op::kLIMEXC:
       case bc::Op::kLIMREM:
@@ -1522,7 +1530,8 @@ void Engine::Impl::ExplainRules(const rt::Frame& frame, Explanation* explanation
     if (rule.effect == bc::Effect::kStepUp && rule.challenge >= 0)
       absl::StrAppend(&out.effect, " ", program.challenges[rule.challenge]);
     out.status = entry.status;
-    if (entry.error != rt::EvalError::kNone) out.error = ErrorMessage(entry.error, entry.pc);
+    if (entry.error != rt::EvalError::kNone)
+      out.error = ErrorMessage(entry.error, entry.pc, &frame);
     // A permit rule that did not fire: which of its conditions failed.
     bool fired = entry.status == Status::kFired ||
                  (entry.status == Status::kError && rule.effect != bc::Effect::kPermit);
@@ -1538,8 +1547,8 @@ void Engine::Impl::ExplainRules(const rt::Frame& frame, Explanation* explanation
       Value holds;
       rt::EvalError error = rt::RunBlock(prepared, frame, s.vm, conjunct.block, &holds);
       if (error != rt::EvalError::kNone) {
-        out.failed_conditions.push_back(
-            absl::StrCat(conjunct.text, " (error: ", ErrorMessage(error, s.vm.fault_pc), ")"));
+        out.failed_conditions.push_back(absl::StrCat(
+            conjunct.text, " (error: ", ErrorMessage(error, s.vm.fault_pc, &frame), ")"));
       } else if (holds.i == 0) {
         out.failed_conditions.push_back(conjunct.text);
       }
@@ -1616,10 +1625,10 @@ void Engine::Explain(const rt::Frame& frame, Decision* decision,
   }
 }
 
-std::string Engine::ErrorMessage(const DecisionError& error) const {
+std::string Engine::ErrorMessage(const DecisionError& error, const rt::Frame* frame) const {
   if (error.code == rt::EvalError::kSeparationOfDuties || error.code == rt::EvalError::kBadRequest)
     return std::string(error.what);
-  return impl_->ErrorMessage(error.code, error.instruction);
+  return impl_->ErrorMessage(error.code, error.instruction, frame);
 }
 
 Decision Engine::Decide(const rt::Frame& frame) const {

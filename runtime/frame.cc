@@ -69,6 +69,7 @@ void Frame::Reset() {
   written_.clear();
   arena_.Reset();
   action_ = -1;
+  undeclared_action_ = {};
   resource_type_ = -1;
   now_ = 0;
   jit_grants_.clear();
@@ -124,6 +125,14 @@ bool Frame::SetString(uint32_t slot, std::string_view value) {
   if (copy == nullptr) return false;
   std::memcpy(copy, value.data(), value.size());
   return SetStringView(slot, std::string_view(copy, value.size()));
+}
+
+bool Frame::SetUndeclaredActionName(std::string_view name) {
+  char* copy = static_cast<char*>(arena_.Allocate(name.size(), 1));
+  if (copy == nullptr && !name.empty()) return false;
+  if (!name.empty()) std::memcpy(copy, name.data(), name.size());
+  undeclared_action_ = std::string_view(copy, name.size());
+  return true;
 }
 
 bool Frame::SetIp(uint32_t slot, const bc::IpNet& value) {

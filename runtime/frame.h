@@ -133,6 +133,10 @@ class Frame {
   // The request's action and resource type, as program indices; -1 when the
   // program does not declare them (only `*` rules and `on *` policies apply).
   void set_action(int32_t action) { action_ = action; }
+  // The name of an action the program does not declare (action() == -1),
+  // copied into the arena: only for error messages ("the action `x` is not
+  // declared, so it has no order"). Returns false when the arena is full.
+  bool SetUndeclaredActionName(std::string_view name);
   void set_resource_type(int32_t type) { resource_type_ = type; }
   // The decision time in ms since the epoch (the default of context.time).
   void set_now_millis(int64_t now) { now_ = now; }
@@ -148,6 +152,7 @@ class Frame {
   const uint8_t* present_data() const { return present_.data(); }
   const Value* slot_data() const { return slots_.data(); }
   int32_t action() const { return action_; }
+  std::string_view undeclared_action_name() const { return undeclared_action_; }
   int32_t resource_type() const { return resource_type_; }
   int64_t now_millis() const { return now_; }
   const std::vector<uint32_t>& jit_grants() const { return jit_grants_; }
@@ -172,6 +177,7 @@ class Frame {
   std::vector<uint32_t> written_;
   Arena arena_;
   int32_t action_ = -1;
+  std::string_view undeclared_action_;  // in the arena
   int32_t resource_type_ = -1;
   int64_t now_ = 0;
   std::vector<uint32_t> jit_grants_;

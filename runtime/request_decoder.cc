@@ -1449,7 +1449,12 @@ bool RequestDecoder::Impl::Root(od::document& doc) {
       }
       std::string_view action;
       if (!String(value, &action)) return false;
-      if (!decode_failed) frame->set_action(RequestSchema::Lookup(schema->actions, action));
+      if (!decode_failed) {
+        const int32_t index = RequestSchema::Lookup(schema->actions, action);
+        frame->set_action(index);
+        // Kept for the error an ordered comparison of it raises.
+        if (index < 0) frame->SetUndeclaredActionName(action);
+      }
     } else if (key == "resource") {
       has_resource = true;  // decoded last (pass B)
     } else if (key == "jit") {

@@ -346,3 +346,86 @@ TEST_CASE("an infinite loop cannot be expressed") {
 
 }  // namespace
 }  // namespace warden
+
+namespace warden {
+namespace {
+
+const char* kLines = R"(package t
+schema { resource doc { owner: string  level: int } actions { read } }
+policy p on doc {
+  rule r: permit read if
+    resource.owner == subject.id
+    and 10 / resource.level > 2
+}
+)";
+
+TEST_CASE("the source line table: sorted, in range, and the line of each expression") {
+  auto compiled = CompileSources({{"b.warden", kLines}});
+  REQUIRE(compiled->program != nullptr);
+  CodegenOptions with_conjuncts;
+  with_conjuncts.explain_conjuncts = true;
+  auto generated = GenerateBytecode(*compiled->program, compiled->sources, with_conjuncts);
+  REQUIRE(generated.ok());
+  const bc::Program good = std::move(*generated);
+  REQUIRE(!good.lines.empty());
+  // The DIV instruction was generated for `10 / resource.level`, on line 6.
+  for (uint32_t pc = 0; pc < good.code.size(); ++pc) {
+    if (good.code[pc].op != bc::Op::kDIV) continue;
+    const bc::SourceLine* at = good.LineOf(pc);
+    REQUIRE(at != nullptr);
+    CHECK(at->line == 6);
+    CHECK(good.files[at->file] == "b.warden");
+  }
+  CHECK(good.LineOf(static_cast<uint32_t>(good.code.size())) == nullptr);
+  // The permit rule's two conjuncts, each with its own block and text.
+  const bc::Rule& rule = good.rules[0];
+  REQUIRE(rule.conjuncts.size() == 2);
+  CHECK(rule.conjuncts[0].text == "resource.owner == subject.id");
+  CHECK(rule.conjuncts[1].text == "10 / resource.level > 2");
+  CHECK(rule.conjuncts[0].block != static_cast<uint32_t>(rule.condition));
+
+  auto rejected = [](const bc::Program& p, const char* expected) {
+    auto loaded = bc::ReadBundle(bc::WriteBundle(p));  // a valid checksum
+    REQUIRE_MESSAGE(!loaded.ok(), expected);
+    CHECK_MESSAGE(loaded.status().message().find(expected) != std::string_view::npos,
+                  loaded.status().ToString());
+  };
+  if (good.lines.size() >= 2) {
+    bc::Program p = good;
+    std::swap(p.lines[0], p.lines[1]);
+    rejected(p, "sorted");
+  }
+  {
+    bc::Program p = good;
+    p.lines.back().first = static_cast<uint32_t>(p.code.size());
+    rejected(p, "instruction out of range");
+  }
+  {
+    bc::Program p = good;
+    p.lines[0].file = static_cast<uint32_t>(p.files.size());
+    rejected(p, "file out of range");
+  }
+  {
+    bc::Program p = good;
+    p.lines.assign(p.code.size() + 1, bc::SourceLine{});
+    rejected(p, "entries for");
+  }
+  {
+    bc::Program p = good;
+    p.rules[0].conjuncts[0].block = static_cast<uint32_t>(p.blocks.size());
+    rejected(p, "block out of range");
+  }
+  {
+    bc::Program p = good;
+    p.rules[0].effect = bc::Effect::kDeny;
+    rejected(p, "conjuncts");
+  }
+  // Without conjuncts (the default) the program is smaller and valid.
+  auto plain = GenerateBytecode(*compiled->program, compiled->sources);
+  REQUIRE(plain.ok());
+  CHECK(plain->rules[0].conjuncts.empty());
+  CHECK(plain->code.size() < good.code.size());
+}
+
+}  // namespace
+}  // namespace warden

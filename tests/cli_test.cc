@@ -315,5 +315,46 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("warden eval --explain: the VM prints what the reference prints") {
+  TempDir dir;
+  std::string policy = dir.Write("p.warden", R"(package demo.explain
+schema {
+  resource doc { owner: string  level: int }
+  actions { read }
+}
+policy docs on doc combine first_applicable {
+  rule own: permit read if
+    resource.owner == subject.id
+    and 10 / resource.level > 1
+  rule guarded: step_up mfa read if resource.level == 0
+  rule rest: deny read
+}
+)");
+  std::string requests =
+      dir.Write("requests.jsonl", R"({"subject":{"id":"ann"},"action":"read",)"
+                                  R"("resource":{"type":"doc","id":"d","owner":"ann","level":0}}
+{"subject":{"id":"ann"},"action":"read",)"
+                                  R"("resource":{"type":"doc","id":"d","owner":"ann","level":1}}
+)");
+  RunResult vm =
+      Run({"eval", "--explain", "--engine", "vm", "--policies", policy, "--request", requests});
+  RunResult reference = Run(
+      {"eval", "--explain", "--engine", "reference", "--policies", policy, "--request", requests});
+  CHECK(vm.exit_code == 0);
+  CHECK(vm.out == reference.out);
+  std::istringstream out(vm.out);
+  std::string line;
+  REQUIRE(std::getline(out, line));
+  nlohmann::json first = nlohmann::json::parse(line, nullptr, false);
+  REQUIRE(first["explain"].size() == 3);
+  CHECK(first["explain"][0]["status"] == "error");
+  CHECK(first["explain"][0]["error"] == "`/` by zero");
+  CHECK(first["explain"][0]["failed_conditions"][0] ==
+        "10 / resource.level > 1 (error: `/` by zero)");
+  CHECK(first["explain"][1]["status"] == "fired");
+  CHECK(first["explain"][2]["status"] == "not_evaluated");
+  CHECK(first["errors"][0]["line"] == 9);  // the division's line, not the rule's (7)
+}
+
 }  // namespace
 }  // namespace warden

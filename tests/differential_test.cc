@@ -12,7 +12,8 @@
 // load. Each request is decoded as JSON by the reference decoder
 // (lenient), decided by the reference evaluator, put into a frame by
 // vm_bridge.h and decided by the engine; outcome, challenge, deciding rules
-// and error codes must be equal (CompareDecisions). The first mismatch of
+// and errors (codes and lines) must be equal (CompareDecisions), and for
+// every 4th request the explanations (CompareExplanations). The first mismatch of
 // each program is reported with the request.
 //
 // Default: 24,000 requests. WARDEN_DIFF_REQUESTS=N runs N (the `slow` ctest
@@ -454,7 +455,9 @@ TEST_CASE("the VM and the reference evaluator agree on random requests") {
     REQUIRE(compiled.ok());
     const Compilation& compilation = **compiled;
     const CheckedProgram& program = *compilation.program;
-    absl::StatusOr<bc::Program> bytecode = GenerateBytecode(program, compilation.sources);
+    CodegenOptions codegen;
+    codegen.explain_conjuncts = true;  // explanations are compared too
+    absl::StatusOr<bc::Program> bytecode = GenerateBytecode(program, compilation.sources, codegen);
     if (!bytecode.ok()) continue;
 
     Generator generator(program, seed + t * 7919);
@@ -472,6 +475,7 @@ TEST_CASE("the VM and the reference evaluator agree on random requests") {
       REQUIRE_MESSAGE(engine.ok(), std::string(engine.status().message()));
       rt::Frame frame = (*engine)->NewFrame();
       Decision vm;
+      Explanation explanation;
       const int64_t count = per_program / kDataVariants + (variant < per_program % kDataVariants);
       for (int64_t n = 0; n < count; ++n) {
         std::string text = generator.Request();
@@ -487,10 +491,21 @@ TEST_CASE("the VM and the reference evaluator agree on random requests") {
         absl::Status filled =
             FillFrame(program, **engine, request.request, *request_options.now_millis, &frame);
         REQUIRE_MESSAGE(filled.ok(), std::string(filled.message()), "\nrequest: ", text);
-        (*engine)->Decide(frame, &vm);
+        // Every 4th request is also explained on both (Engine::Explain makes
+        // the same decision as Decide).
+        const bool explain = n % 4 == 0;
+        if (explain) {
+          DecideOptions explained = decide_options;
+          explained.explain = true;
+          reference = Decide(program, request.request, explained);
+          (*engine)->Explain(frame, &vm, &explanation);
+        } else {
+          (*engine)->Decide(frame, &vm);
+        }
         ++decided;
         ++outcomes[DescribeOutcome(reference.outcome, "")];
         std::string difference = CompareDecisions(vm, reference);
+        if (explain && difference.empty()) difference = CompareExplanations(explanation, reference);
         if (!difference.empty()) {
           FAIL_CHECK(target.name, ": the evaluators disagree on request #", n, " (data variant ",
                      variant, "): ", difference, "\nrequest: ", text, "\ndata: ", data_text,

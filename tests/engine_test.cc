@@ -16,11 +16,12 @@
 namespace warden {
 namespace {
 
-std::unique_ptr<Engine> Load(const std::string& path, EngineOptions options = {}) {
+std::unique_ptr<Engine> Load(const std::string& path, EngineOptions options = {},
+                             CodegenOptions codegen = {}) {
   auto compilation = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/" + path});
   REQUIRE(compilation.ok());
   REQUIRE((*compilation)->program != nullptr);
-  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
+  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources, codegen);
   REQUIRE_MESSAGE(program.ok(), program.status().ToString());
   auto engine = Engine::FromProgram(std::move(*program), std::move(options));
   REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
@@ -335,6 +336,50 @@ TEST_CASE("payments: errors fail closed") {
     REQUIRE(!d.errors.empty());
     CHECK(d.errors[0].code == rt::EvalError::kMissingAttribute);
     CHECK(d.errors[0].where == "read_own_department");
+    // The line of the failing expression (`subject.department == …`), not of the rule (110).
+    CHECK(std::string(d.errors[0].file).ends_with("examples/payments/payments.warden"));
+    CHECK(d.errors[0].line == 111);
+    CHECK(engine->ErrorMessage(d.errors[0]) == "`subject.department` is missing from the request");
+
+    // Explain: the same decision, and every candidate rule with its status.
+    Decision explained;
+    Explanation explanation;
+    engine->Explain(r.frame(), &explained, &explanation);
+    CHECK(explained.outcome == d.outcome);
+    REQUIRE(explained.errors.size() == d.errors.size());
+    CHECK(explained.errors[0].line == 111);
+    const RuleExplanation* rule = nullptr;
+    for (const RuleExplanation& e : explanation.rules) {
+      if (e.name == "read_own_department") rule = &e;
+    }
+    REQUIRE(rule != nullptr);
+    CHECK(rule->status == RuleExplanation::Status::kError);
+    CHECK(std::string(RuleStatusName(rule->status)) == "error");
+    CHECK(rule->effect == "permit");
+    CHECK(rule->error == "`subject.department` is missing from the request");
+    // Compiled without conjuncts (the default): the failed conditions are unknown.
+    CHECK(rule->conditions_unavailable);
+    CHECK(rule->failed_conditions.empty());
+
+    // With them, the conditions that failed.
+    CodegenOptions with_conjuncts;
+    with_conjuncts.explain_conjuncts = true;
+    auto explaining = Load("examples/payments", PaymentsData(), with_conjuncts);
+    Request again(*explaining);
+    again.frame().set_now_millis(1);
+    again.Str("subject.id", "vera").Roles({"payment_viewer"}).Action("read");
+    again.Resource("payment", "p-1").Str("resource.payment.department", "ops");
+    explaining->Explain(again.frame(), &explained, &explanation);
+    rule = nullptr;
+    for (const RuleExplanation& e : explanation.rules) {
+      if (e.name == "read_own_department") rule = &e;
+    }
+    REQUIRE(rule != nullptr);
+    CHECK(!rule->conditions_unavailable);
+    REQUIRE(rule->failed_conditions.size() == 1);
+    CHECK(rule->failed_conditions[0] ==
+          "subject.department == resource.department (error: `subject.department` is missing "
+          "from the request)");
   }
 }
 

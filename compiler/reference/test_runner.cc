@@ -125,7 +125,9 @@ std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunO
   absl::StatusOr<bc::Program> bytecode = absl::UnimplementedError("the vm is not used");
   absl::Status bytecode_status = absl::OkStatus();
   if (options.engine != TestEngine::kReference) {
-    bytecode = GenerateBytecode(*program, compilation.sources);
+    CodegenOptions codegen;
+    codegen.explain_conjuncts = options.compare_explain;
+    bytecode = GenerateBytecode(*program, compilation.sources, codegen);
     bytecode_status = bytecode.status();
   }
   std::map<std::string, absl::StatusOr<std::unique_ptr<Engine>>> engines;

@@ -184,6 +184,7 @@ absl::Status FillFrame(const CheckedProgram& program, const Engine& engine, cons
   using K = EvalValue::Kind;
   frame->set_now_millis(now_millis);
   frame->set_action(request.action);
+  if (request.action < 0) frame->SetUndeclaredActionName(request.action_name);
   frame->set_resource_type(request.resource_type);
   for (int grant : request.jit_grants) frame->AddJitGrant(static_cast<uint32_t>(grant));
   for (size_t k = 0; k < request.limit_counts.size(); ++k) {

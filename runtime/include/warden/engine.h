@@ -214,7 +214,8 @@ class Engine {
   // A decision error as text, in the reference evaluator's words where the
   // failing instruction tells ("`/` by zero", "`resource.owner` is missing
   // from the request"); else what the error's code means.
-  std::string ErrorMessage(const DecisionError& error) const;
+  // `frame`, the request decided, names an undeclared action in its error.
+  std::string ErrorMessage(const DecisionError& error, const rt::Frame* frame = nullptr) const;
 
   // Decides a JSON request (docs/decisions.md, "Requests" and "The VM's
   // decoder"), decoded by `session` (one per thread) into its frame.
