@@ -84,13 +84,15 @@ void AppendRequestError(const rt::RequestError& error, std::string* out) {
   out->push_back('}');
 }
 
-void AppendEvalError(const DecisionError& error, std::string* out) {
+void AppendEvalError(const Engine& engine, const DecisionError& error, std::string* out) {
   out->append("{\"code\":");
   AppendJsonString(rt::EvalErrorCode(error.code), out);
   out->append(",\"rule\":");
   AppendJsonString(error.where, out);
+  // Worded as the reference evaluator and `warden eval` word it (errors are
+  // rare: the string is built only for them).
   out->append(",\"message\":");
-  AppendJsonString(error.what, out);
+  AppendJsonString(engine.ErrorMessage(error), out);
   // Where the failing expression is written (DecisionError::file, line).
   out->append(",\"file\":");
   AppendJsonString(error.file, out);
@@ -198,7 +200,7 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
   for (const DecisionError& error : decision.errors) {
     if (!first) out->push_back(',');
     first = false;
-    AppendEvalError(error, out);
+    AppendEvalError(engine, error, out);
   }
   out->append("],\"risk\":{");
   for (size_t i = 0; i < decision.risks.size(); ++i) {

@@ -258,6 +258,7 @@ struct Engine::Impl {
     return it == role_by_name.end() ? -1 : static_cast<int>(it->second);
   }
   std::vector<std::string> separation_reasons;
+  std::vector<std::string> risk_labels;  // "risk NAME": where a risk factor's error happened
   std::vector<uint32_t> rule_policy;  // rule -> its policy
   // What deciding needs of each rule, packed (bc::Rule is large and cold).
   struct HotRule {
@@ -393,6 +394,7 @@ absl::Status Engine::Impl::Prepare() {
     separation_reasons.push_back(
         absl::StrCat("the subject holds roles that are separated (", file, ":", s.line, ")"));
   }
+  for (const bc::Risk& risk : p.risks) risk_labels.push_back(absl::StrCat("risk ", risk.name));
   if (absl::Status status = PrepareData(); !status.ok()) return status;
   BuildIndex();
   request_schema = rt::BuildRequestSchema(program);
@@ -1395,7 +1397,7 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* expl
         break;
       }
       case rt::Scratch::Source::kRisk: {
-        out.where = program.risks[error.index].name;
+        out.where = risk_labels[error.index];  // as the reference evaluator names it
         out.what = "risk factor";
         if (const bc::SourceLine* at = program.LineOf(error.pc)) Locate(at->file, at->line, &out);
         out.instruction = error.pc;

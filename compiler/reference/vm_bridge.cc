@@ -144,12 +144,16 @@ bool BuildValue(const bc::Program& program, const bc::TypeRef& type, const EvalV
   return false;
 }
 
-// Errors as "code at file:line" (the failing expression's line), sorted.
+// Errors as "code in RULE at file:line" (the rule, `risk NAME` or policy it
+// happened in; the failing expression's line), sorted.
 std::vector<std::string> ErrorCodes(const Decision& vm) {
   std::vector<std::string> codes;
   for (const DecisionError& error : vm.errors) {
-    codes.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " at ", std::string(error.file),
-                                 ":", error.line));
+    // Separation errors belong to no rule: the VM says "separate", the reference "".
+    std::string where =
+        error.code == rt::EvalError::kSeparationOfDuties ? "" : std::string(error.where);
+    codes.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ", where, " at ",
+                                 std::string(error.file), ":", error.line));
   }
   std::sort(codes.begin(), codes.end());
   return codes;
@@ -158,8 +162,8 @@ std::vector<std::string> ErrorCodes(const Decision& vm) {
 std::vector<std::string> ErrorCodes(const ReferenceDecision& reference) {
   std::vector<std::string> codes;
   for (const ReferenceError& error : reference.errors)
-    codes.push_back(
-        absl::StrCat(rt::EvalErrorCode(error.code), " at ", error.file, ":", error.line));
+    codes.push_back(absl::StrCat(rt::EvalErrorCode(error.code), " in ", error.rule, " at ",
+                                 error.file, ":", error.line));
   std::sort(codes.begin(), codes.end());
   return codes;
 }
