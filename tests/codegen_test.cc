@@ -32,10 +32,11 @@ std::string Listing(const std::string& condition) {
   for (size_t start = listing.find('\n') + 1; start < listing.size();) {
     size_t end = listing.find('\n', start);
     std::string line = listing.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("        ;", 0) == 0) continue;  // a source line, not an instruction
     if (size_t note = line.find(" ;"); note != std::string::npos) line.resize(note);
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line.substr(8) + "\n";  // drop "  0000  "
-    start = end + 1;
   }
   return out;
 }

@@ -94,7 +94,14 @@ std::string DisassembleBlock(const Program& p, uint32_t index) {
                     RegTypeText(p, p.reg_types[block.reg_begin + r]));
   }
   absl::StrAppend(&out, ")\n");
+  const SourceLine* last_line = nullptr;
   for (uint32_t pc = 0; pc < block.size && block.begin + pc < p.code.size(); ++pc) {
+    // The source line, where it changes (the line table of errors).
+    if (const SourceLine* at = p.LineOf(block.begin + pc); at != nullptr && at != last_line) {
+      last_line = at;
+      absl::StrAppend(&out, "        ; ", at->file < p.files.size() ? p.files[at->file] : "?", ":",
+                      at->line, "\n");
+    }
     const Instr& in = p.code[block.begin + pc];
     if (static_cast<int>(in.op) >= kOpCount) {
       absl::StrAppendFormat(&out, "  %04d  <bad opcode %d>\n", pc, static_cast<int>(in.op));
@@ -299,6 +306,8 @@ std::string Disassemble(const Program& p) {
         absl::StrAppend(&out, " if block ", rule.condition);
       if (rule.has_reason) absl::StrAppend(&out, " because \"", absl::CEscape(rule.reason), "\"");
       absl::StrAppend(&out, "\n");
+      for (const Conjunct& conjunct : rule.conjuncts)
+        absl::StrAppend(&out, "    conjunct block ", conjunct.block, ": ", conjunct.text, "\n");
       for (const Extra& extra : rule.extras) {
         absl::StrAppend(&out, "    ", extra.is_obligation ? "obligation " : "advice ", extra.name,
                         " {");
