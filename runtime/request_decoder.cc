@@ -576,6 +576,20 @@ struct RequestDecoder::Impl {
     return true;
   }
   bool Duplicate(std::string_view key, size_t base, int depth);
+  // The next member of an object being walked: its field and key. False,
+  // with the failure recorded, for malformed JSON.
+  template <typename Item>
+  bool Member(Item& item, od::field* field, std::string_view* key) {
+    if (auto e = std::move(item).get(*field); e) return SimdFail(e);
+    return ReadKey(*field, key);
+  }
+  // `key` (the current path's last step) was given before in this object:
+  // a parse failure, recorded.
+  bool Repeated(std::string_view key, size_t base, int depth) {
+    if (!Duplicate(key, base, depth)) return false;
+    ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+    return true;
+  }
   bool Root(od::document& doc);
   bool Resource(od::value& v);
   bool Jit(od::value& v);
@@ -727,19 +741,14 @@ bool RequestDecoder::Impl::Object(od::value& v, int32_t record, int depth) {
   bool ok = true;
   for (auto item : object) {
     od::field field;
-    if (auto e = std::move(item).get(field); e) {
-      ok = SimdFail(e);
-      break;
-    }
     std::string_view key;
-    if (!ReadKey(field, &key)) {
+    if (!Member(item, &field, &key)) {
       ok = false;
       break;
     }
     PathScope scope(this, key);
-    if (Duplicate(key, base, depth)) {
-      ok =
-          ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+    if (Repeated(key, base, depth)) {
+      ok = false;
       break;
     }
     od::value value = field.value();
@@ -1055,19 +1064,14 @@ bool RequestDecoder::Impl::RecordValue(od::value& v, const bc::TypeRef& type, in
   bool fits = true;
   for (auto item : object) {
     od::field field;
-    if (auto e = std::move(item).get(field); e) {
-      parsed = SimdFail(e);
-      break;
-    }
     std::string_view key;
-    if (!ReadKey(field, &key)) {
+    if (!Member(item, &field, &key)) {
       parsed = false;
       break;
     }
     PathScope scope(this, key);
-    if (Duplicate(key, base, depth)) {
-      parsed =
-          ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+    if (Repeated(key, base, depth)) {
+      parsed = false;
       break;
     }
     od::value value = field.value();
@@ -1221,19 +1225,14 @@ bool RequestDecoder::Impl::Limits(od::value& v) {
   bool ok = true;
   for (auto item : object) {
     od::field field;
-    if (auto e = std::move(item).get(field); e) {
-      ok = SimdFail(e);
-      break;
-    }
     std::string_view key;
-    if (!ReadKey(field, &key)) {
+    if (!Member(item, &field, &key)) {
       ok = false;
       break;
     }
     PathScope scope(this, key);
-    if (Duplicate(key, base, 2)) {
-      ok =
-          ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+    if (Repeated(key, base, 2)) {
+      ok = false;
       break;
     }
     od::value value = field.value();
@@ -1322,19 +1321,14 @@ bool RequestDecoder::Impl::Resource(od::value& v) {
   bool type_seen = false;
   for (auto item : object) {
     od::field field;
-    if (auto e = std::move(item).get(field); e) {
-      ok = SimdFail(e);
-      break;
-    }
     std::string_view key;
-    if (!ReadKey(field, &key)) {
+    if (!Member(item, &field, &key)) {
       ok = false;
       break;
     }
     PathScope key_scope(this, key);
-    if (Duplicate(key, base, kDepth)) {
-      ok =
-          ParseFail(RequestErrorCode::kDuplicateKey, absl::StrCat("`", Path(), "` is given twice"));
+    if (Repeated(key, base, kDepth)) {
+      ok = false;
       break;
     }
     od::value value = field.value();
@@ -1420,14 +1414,10 @@ bool RequestDecoder::Impl::Root(od::document& doc) {
   bool has_resource = false;
   for (auto item : object) {
     od::field field;
-    if (auto e = std::move(item).get(field); e) return SimdFail(e);
     std::string_view key;
-    if (!ReadKey(field, &key)) return false;
+    if (!Member(item, &field, &key)) return false;
     PathScope scope(this, key);
-    if (Duplicate(key, base, 1)) {
-      return ParseFail(RequestErrorCode::kDuplicateKey,
-                       absl::StrCat("`", Path(), "` is given twice"));
-    }
+    if (Repeated(key, base, 1)) return false;
     od::value value = field.value();
     od::json_type value_type;
     if (auto e = value.type().get(value_type); e) return SimdFail(e);
