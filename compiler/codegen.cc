@@ -660,10 +660,8 @@ class Generator {
       PatchTo(jump, Here());
       return;
     }
+    // Arithmetic on two constants is folded by the checker when it cannot fail.
     TypeKind kind = lhs.type->kind;
-    bool ints = kind != TypeKind::kBool && kind != TypeKind::kString && kind != TypeKind::kIp &&
-                kind != TypeKind::kSet;
-    if (ints && IsConstant(lhs) && IsConstant(rhs) && Fold(expr, dst)) return;
     // `action < x`: an undeclared action must raise an error, not compare.
     ordered_action_ = expr.op == BinOp::kLt || expr.op == BinOp::kLe || expr.op == BinOp::kGt ||
                       expr.op == BinOp::kGe;
@@ -732,36 +730,6 @@ class Generator {
       default:
         return Unsupported(expr.span, "this operator");
     }
-  }
-
-  // Folds arithmetic on two integer constants when it cannot fail; an
-  // overflow or a division by zero is left for run time, where it is an
-  // evaluation error like any other.
-  bool Fold(const CExpr& expr, uint8_t dst) {
-    using BinOp = ast::BinaryOp;
-    int64_t x = expr.args[0]->value.int_value;
-    int64_t y = expr.args[1]->value.int_value;
-    int64_t result = 0;
-    switch (expr.op) {
-      case BinOp::kAdd:
-        if (__builtin_add_overflow(x, y, &result)) return false;
-        break;
-      case BinOp::kSub:
-        if (__builtin_sub_overflow(x, y, &result)) return false;
-        break;
-      case BinOp::kMul:
-        if (__builtin_mul_overflow(x, y, &result)) return false;
-        break;
-      case BinOp::kDiv:
-      case BinOp::kMod:
-        if (y == 0 || (x == std::numeric_limits<int64_t>::min() && y == -1)) return false;
-        result = expr.op == BinOp::kDiv ? x / y : x % y;
-        break;
-      default:
-        return false;  // comparisons of constants are folded by the checker
-    }
-    Emit(Op::kCONST, dst, 0, Intern(ScalarConstant(ValueKind::kInt, result)));
-    return true;
   }
 
   void In(const CExpr& expr, uint8_t dst) {
