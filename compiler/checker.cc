@@ -345,9 +345,16 @@ class DeclarationChecker {
 
   void CollectSymbols() {
     using K = ast::Declaration::Kind;
-    ForEachDecl(K::kRole, [&](const ast::Declaration& decl, PackageInfo&) {
-      if (program_.FindRole(decl.role->name.text) >= 0) return Duplicate("role", decl.role->name);
+    // Roles are one namespace for the bundle: `role admin` in two packages
+    // declares the same role; twice in one package is a mistake.
+    ForEachDecl(K::kRole, [&](const ast::Declaration& decl, PackageInfo& package) {
+      int role = program_.FindRole(decl.role->name.text);
+      if (role >= 0) {
+        if (!role_packages_[role].insert(package.name).second) Duplicate("role", decl.role->name);
+        return;
+      }
       program_.roles.push_back(Role{decl.role->name.text, {}, {}, decl.role->name.span});
+      role_packages_.push_back({package.name});
     });
     for (const char* challenge : kBuiltinChallenges) program_.challenges.push_back(challenge);
     ForEachDecl(K::kChallenge, [&](const ast::Declaration& decl, PackageInfo&) {
@@ -426,15 +433,29 @@ class DeclarationChecker {
   }
 
   void CheckRoles() {
+    // A role declared by several packages: the declarations that name parents
+    // must name the same ones (one package cannot quietly make another's role
+    // inherit more); the others only refer to the role.
+    std::vector<const ast::Declaration*> parents_from(program_.roles.size(), nullptr);
     ForEachDecl(ast::Declaration::Kind::kRole, [&](const ast::Declaration& decl, PackageInfo&) {
       int role = program_.FindRole(decl.role->name.text);
-      if (role < 0 || program_.roles[role].span.begin != decl.role->name.span.begin ||
-          program_.roles[role].span.file != decl.role->name.span.file) {
-        return;  // a duplicate, already reported
-      }
+      if (role < 0 || decl.role->extends.empty()) return;
+      std::set<int> parents;
       for (const ast::Identifier& parent : decl.role->extends) {
         int parent_role = ResolveRole(parent);
-        if (parent_role >= 0) program_.roles[role].extends.push_back(parent_role);
+        if (parent_role >= 0) parents.insert(parent_role);
+      }
+      std::vector<int>& extends = program_.roles[role].extends;
+      if (parents_from[role] == nullptr) {
+        parents_from[role] = &decl;
+        extends.assign(parents.begin(), parents.end());
+      } else if (std::set<int>(extends.begin(), extends.end()) != parents) {
+        state_.Error(DiagCode::kDuplicateDeclaration, decl.role->name.span,
+                     absl::StrCat("role `", decl.role->name.text,
+                                  "` is declared with other parents than at ",
+                                  Where(parents_from[role]->role->name.span)),
+                     "name a role's parents in one declaration; other packages may declare the "
+                     "role without `extends`");
       }
     });
     // Cycles, then transitive closures.
@@ -1210,9 +1231,17 @@ class DeclarationChecker {
     }
   }
 
+  // "file:line" of a span, for messages that point at a second place.
+  std::string Where(Span span) const {
+    if (!span.valid() || span.file >= state_.sources.size()) return "?";
+    return absl::StrCat(state_.sources.file(span.file).path(), ":",
+                        state_.sources.file(span.file).Locate(span.begin).line);
+  }
+
   CheckerState& state_;
   CheckedProgram& program_;
   const std::vector<const ast::File*>& files_;
+  std::vector<std::set<std::string>> role_packages_;  // per role: the packages declaring it
   std::set<int> nested_policies_, used_policies_, nested_sets_, used_sets_;
   std::string current_package_;
   std::map<std::pair<const RecordType*, std::string>, std::string> field_package_;

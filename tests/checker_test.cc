@@ -207,6 +207,34 @@ TEST_CASE("imports across packages and the stdlib") {
   CHECK(cycle->diagnostics.Sorted().front().code == DiagCode::kImportCycle);
 }
 
+TEST_CASE("roles are one namespace: two packages may declare the same role") {
+  auto render = [](const std::unique_ptr<Compilation>& c) {
+    std::string text;
+    for (const Diagnostic& d : c->diagnostics.Sorted()) text += RenderText(d, c->sources);
+    return text;
+  };
+  auto shared = CompileSources({{"a.warden", "package a\nrole admin\nrole support\n"},
+                                {"b.warden", "package b\nrole admin extends support\n"},
+                                {"c.warden", "package c\nrole admin\nrole boss extends admin\n"}});
+  CHECK(render(shared) == "");
+  REQUIRE(shared->program != nullptr);
+  const CheckedProgram& program = *shared->program;
+  REQUIRE(program.FindRole("admin") >= 0);
+  const Role& admin = program.roles[program.FindRole("admin")];
+  REQUIRE(admin.extends.size() == 1);  // the parents b names
+  CHECK(program.roles[admin.extends[0]].name == "support");
+
+  auto conflicting =
+      CompileSources({{"a.warden", "package a\nrole admin extends support\nrole support\n"},
+                      {"b.warden", "package b\nrole admin extends boss\nrole boss\n"}});
+  CHECK(render(conflicting)
+            .find("b.warden:2:6: error[E0101]: role `admin` is declared with other "
+                  "parents than at a.warden:2") != std::string::npos);
+  auto twice = CompileSources({{"a.warden", "package a\nrole admin\nrole admin\n"}});
+  CHECK(render(twice).find("a.warden:3:6: error[E0101]: role `admin` is declared twice") !=
+        std::string::npos);
+}
+
 TEST_CASE("policy sets: nesting, use, roots and cycles") {
   auto r =
       Compile(R"(policy shared on payment { rule r: permit read if resource.owner == subject.id }
