@@ -286,6 +286,23 @@ TEST_CASE("failed attempts lock the address out without verifying") {
   json elsewhere = Fixture::Request("token", good);
   elsewhere["context"]["ip"] = "198.51.100.7";
   CHECK(f.Check(elsewhere)["decision"] == "permit");
+
+  // The streak is saved; once it has expired, the periodic sweep drops it
+  // from memory and from the state file.
+  auto attempt_rows = [&] {
+    auto store = StateStore::Open(f.dir / "state.db");
+    REQUIRE(store.ok());
+    int rows = 0;
+    REQUIRE(
+        (*store)->LoadRows("attempts", [&](std::string_view, std::string_view) { ++rows; }).ok());
+    return rows;
+  };
+  f.now += absl::Seconds(10);
+  f.service->Tick(f.now);
+  CHECK(attempt_rows() == 1);
+  f.now += absl::Hours(2);  // past the lockout and the 15-minute window
+  f.service->Tick(f.now);
+  CHECK(attempt_rows() == 0);
 }
 
 TEST_CASE("geolocation fills context.geo; a corrupt GeoIP database refuses, never permits") {

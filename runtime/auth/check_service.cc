@@ -34,6 +34,9 @@ namespace {
 
 using nlohmann::json;
 
+// How often Tick drops expired attempt streaks and refilled token buckets.
+constexpr absl::Duration kSweepInterval = absl::Minutes(1);
+
 // Debian's Abseil has its own string_view type.
 absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
@@ -183,6 +186,7 @@ struct CheckService::Impl {
 
   absl::Time last_flush;
   absl::Time last_poll;
+  absl::Time last_sweep;
 
   explicit Impl(const AuthConfig& c)
       : config(c),
@@ -366,6 +370,7 @@ absl::StatusOr<std::unique_ptr<CheckService>> CheckService::Create(const AuthCon
   }
   impl->last_flush = now;
   impl->last_poll = now;
+  impl->last_sweep = now;
   return std::unique_ptr<CheckService>(new CheckService(std::move(impl)));
 }
 
@@ -394,6 +399,14 @@ void CheckService::Tick(absl::Time now) {
       if (i.ReloadFromStore(now).ok()) i.data_version = *version;
     }
     if (i.verifier != nullptr) (void)i.verifier->ReloadKeys();
+  }
+  // Expired attempt streaks and full token buckets say nothing a missing
+  // entry does not: drop them (and their rows, at the next flush), so the
+  // tables and the state file hold live keys only.
+  if (now - i.last_sweep >= kSweepInterval) {
+    i.last_sweep = now;
+    i.attempts.Sweep(now);
+    i.limiter.Sweep(now);
   }
   if (now - i.last_flush >= i.config.flush_interval) {
     i.last_flush = now;
