@@ -328,6 +328,56 @@ TEST_CASE("geolocation fills context.geo; a corrupt GeoIP database refuses, neve
   CHECK(refused["auth_error"]["code"] == "geoip_unavailable");
 }
 
+TEST_CASE("IP lists and GeoIP databases reload when their files change; a bad file keeps the old") {
+  Fixture f;
+  const std::string list = f.dir.Write("blocked.txt", "203.0.113.0/24\n");
+  f.config.ip_lists = {IpListSettings{"blocked", list}};
+  f.Start();
+  auto listed = [&](const std::string& ip) {
+    json body = Fixture::Request("token", f.keys.Mint("ES256", f.Claims("ann")));
+    body["context"]["ip"] = ip;
+    const json answer = f.Check(body);
+    for (const json& signal : answer["signals"]) {
+      if (signal == "listed_ip:blocked") return true;
+    }
+    return false;
+  };
+  CHECK(listed("203.0.113.9"));
+  CHECK(!listed("198.51.100.9"));
+
+  f.dir.Write("blocked.txt", "198.51.100.0/24\n2001:db8::/32\n");
+  f.now += absl::Seconds(2);  // past the poll interval
+  f.service->Tick(f.now);
+  CHECK(!listed("203.0.113.9"));
+  CHECK(listed("198.51.100.9"));
+
+  // A malformed update is refused: the list in use stays.
+  f.dir.Write("blocked.txt", "not a network\n");
+  f.now += absl::Seconds(2);
+  f.service->Tick(f.now);
+  CHECK(listed("198.51.100.9"));
+
+  const std::string geoip = WARDEN_SOURCE_DIR "/../shared/data/geoip";
+  if (!std::filesystem::exists(geoip + "/GeoLite2-City-Test.mmdb")) return;
+  // A database replaced by renaming a new file over it (as updaters do).
+  const std::string city = f.dir / "city.mmdb";
+  std::filesystem::copy_file(geoip + "/GeoLite2-City-Test.mmdb", city);
+  f.config.geoip_city = city;
+  f.config.ip_lists.clear();  // at start-up a malformed list is an error, not kept
+  f.Start();
+  json body = Fixture::Request("token", f.keys.Mint("ES256", f.Claims("ann")));
+  body["context"]["ip"] = "81.2.69.142";
+  CHECK(f.Check(body)["decision"] == "permit");
+  std::filesystem::copy_file(geoip + "/GeoIP2-City-Test-Broken-Double-Format.mmdb",
+                             f.dir / "broken.mmdb");
+  std::filesystem::rename(f.dir / "broken.mmdb", city);
+  f.now += absl::Seconds(2);
+  f.service->Tick(f.now);
+  // The broken database opens (its damage shows on lookup): it replaces the
+  // old one, and lookups then refuse rather than permit.
+  CHECK(f.Check(body)["auth_error"]["code"] == "geoip_unavailable");
+}
+
 TEST_CASE("a missing or corrupt state database is a start-up error") {
   Fixture f;
   AuthConfig missing = f.config;

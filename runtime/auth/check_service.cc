@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/auth/api_keys.h"
+#include "runtime/auth/file_stamp.h"
 #include "runtime/auth/jwt_verifier.h"
 #include "runtime/auth/signals/attempts.h"
 #include "runtime/auth/signals/devices.h"
@@ -173,9 +174,19 @@ struct CheckService::Impl {
   std::shared_ptr<const Revocations> revocations ABSL_GUARDED_BY(revocations_mutex);
   int64_t data_version = -1;
 
-  std::vector<std::pair<std::string, IpList>> ip_lists;
-  std::unique_ptr<GeoIpDatabase> geo_city;
-  std::unique_ptr<GeoIpDatabase> geo_anonymous;
+  // IP lists and GeoIP databases: read by every check, replaced whole when a
+  // file changes (ReloadNetworkFiles, on the control thread). A check keeps
+  // the snapshot it started with; a database is closed when the last check
+  // using it ends.
+  struct NetworkFiles {
+    std::vector<std::pair<std::string, std::shared_ptr<const IpList>>> ip_lists;
+    std::shared_ptr<const GeoIpDatabase> geo_city;
+    std::shared_ptr<const GeoIpDatabase> geo_anonymous;
+  };
+  mutable absl::Mutex network_mutex;
+  std::shared_ptr<const NetworkFiles> network ABSL_GUARDED_BY(network_mutex);
+  // Stamps of the loaded files: IP lists in order, then city, then anonymous.
+  std::vector<FileStamp> network_stamps;
   absl::TimeZone hours_zone;
 
   LastSignIns last_signins;
@@ -196,6 +207,63 @@ struct CheckService::Impl {
                  c.max_subjects),
         hours(HourPolicy{c.hours_min_samples, c.hours_unusual_below}, c.max_subjects),
         limiter(c.max_buckets) {}
+
+  std::shared_ptr<const NetworkFiles> CurrentNetwork() const {
+    absl::ReaderMutexLock lock(&network_mutex);
+    return network;
+  }
+
+  // Loads every IP list and GeoIP database whose file changed since it was
+  // loaded. A file that fails to load keeps its previous content (and is
+  // tried again at the next poll): a bad update never removes a list.
+  // `initial`: the first load, where any failure is returned.
+  absl::Status ReloadNetworkFiles(bool initial) {
+    std::shared_ptr<const NetworkFiles> current = CurrentNetwork();
+    auto next = std::make_shared<NetworkFiles>();
+    if (current != nullptr) *next = *current;
+    network_stamps.resize(config.ip_lists.size() + 2);
+    next->ip_lists.resize(config.ip_lists.size());
+    bool changed = initial;
+    absl::Status first_error;
+    auto note = [&](const absl::Status& status) {
+      if (first_error.ok()) first_error = status;
+    };
+    for (size_t k = 0; k < config.ip_lists.size(); ++k) {
+      const IpListSettings& settings = config.ip_lists[k];
+      FileStamp stamp = Stamp(settings.file);
+      if (!initial && stamp == network_stamps[k]) continue;
+      absl::StatusOr<IpList> list = IpList::LoadFile(settings.file);
+      if (!list.ok()) {
+        note(list.status());
+        continue;
+      }
+      next->ip_lists[k] = {settings.name, std::make_shared<const IpList>(*std::move(list))};
+      network_stamps[k] = stamp;
+      changed = true;
+    }
+    auto database = [&](const std::string& path, size_t index,
+                        std::shared_ptr<const GeoIpDatabase>* slot) {
+      if (path.empty()) return;
+      FileStamp stamp = Stamp(path);
+      if (!initial && stamp == network_stamps[index]) return;
+      absl::StatusOr<std::unique_ptr<GeoIpDatabase>> db = GeoIpDatabase::Open(path);
+      if (!db.ok()) {
+        note(db.status());
+        return;
+      }
+      *slot = *std::move(db);
+      network_stamps[index] = stamp;
+      changed = true;
+    };
+    database(config.geoip_city, config.ip_lists.size(), &next->geo_city);
+    database(config.geoip_anonymous, config.ip_lists.size() + 1, &next->geo_anonymous);
+    if (initial && !first_error.ok()) return first_error;
+    if (changed) {
+      absl::MutexLock lock(&network_mutex);
+      network = std::move(next);
+    }
+    return first_error;
+  }
 
   std::shared_ptr<const Revocations> CurrentRevocations() const {
     absl::MutexLock lock(&revocations_mutex);
@@ -328,21 +396,7 @@ absl::StatusOr<std::unique_ptr<CheckService>> CheckService::Create(const AuthCon
     if (config.token_cache_entries > 0)
       impl->cache = std::make_unique<TokenCache>(config.token_cache_entries);
   }
-  for (const IpListSettings& settings : config.ip_lists) {
-    absl::StatusOr<IpList> list = IpList::LoadFile(settings.file);
-    if (!list.ok()) return list.status();
-    impl->ip_lists.emplace_back(settings.name, *std::move(list));
-  }
-  if (!config.geoip_city.empty()) {
-    absl::StatusOr<std::unique_ptr<GeoIpDatabase>> db = GeoIpDatabase::Open(config.geoip_city);
-    if (!db.ok()) return db.status();
-    impl->geo_city = *std::move(db);
-  }
-  if (!config.geoip_anonymous.empty()) {
-    absl::StatusOr<std::unique_ptr<GeoIpDatabase>> db = GeoIpDatabase::Open(config.geoip_anonymous);
-    if (!db.ok()) return db.status();
-    impl->geo_anonymous = *std::move(db);
-  }
+  if (absl::Status status = impl->ReloadNetworkFiles(/*initial=*/true); !status.ok()) return status;
   if (!absl::LoadTimeZone(config.hours_time_zone, &impl->hours_zone))
     return absl::InvalidArgumentError(
         absl::StrCat("auth.hours.time_zone: unknown time zone ", config.hours_time_zone));
@@ -399,6 +453,7 @@ void CheckService::Tick(absl::Time now) {
       if (i.ReloadFromStore(now).ok()) i.data_version = *version;
     }
     if (i.verifier != nullptr) (void)i.verifier->ReloadKeys();
+    (void)i.ReloadNetworkFiles(/*initial=*/false);
   }
   // Expired attempt streaks and full token buckets say nothing a missing
   // entry does not: drop them (and their rows, at the next flush), so the
@@ -729,14 +784,16 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
     if (ip_valid) {
       r.append(",\"ip\":");
       AppendJsonString(*check.ip, &r);
-      for (const auto& [name, list] : i.ip_lists) {
-        if (list.Contains(ip)) {
+      const std::shared_ptr<const Impl::NetworkFiles> network = i.CurrentNetwork();
+      for (const auto& [name, list] : network->ip_lists) {
+        if (list->Contains(ip)) {
           listed = true;
           signal(absl::StrCat("listed_ip:", name));
         }
       }
-      if (i.geo_anonymous != nullptr) {
-        absl::StatusOr<std::optional<AnonymousIp>> found = i.geo_anonymous->LookupAnonymous(ip);
+      if (network->geo_anonymous != nullptr) {
+        absl::StatusOr<std::optional<AnonymousIp>> found =
+            network->geo_anonymous->LookupAnonymous(ip);
         if (!found.ok()) {
           geo_error = std::string(found.status().message());
         } else if (*found) {
@@ -745,8 +802,8 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
           tor = (*found)->tor;
         }
       }
-      if (i.geo_city != nullptr) {
-        absl::StatusOr<std::optional<GeoLocation>> found = i.geo_city->LookupCity(ip);
+      if (network->geo_city != nullptr) {
+        absl::StatusOr<std::optional<GeoLocation>> found = network->geo_city->LookupCity(ip);
         if (!found.ok()) {
           geo_error = std::string(found.status().message());
         } else {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/auth/base64url.h"
+#include "runtime/auth/file_stamp.h"
 #include "runtime/auth/jwk.h"
 
 namespace warden::auth {
@@ -270,27 +271,6 @@ AuthError DecodeJsonPart(std::string_view encoded, size_t max_bytes, int max_dep
     return AuthError::kMalformed;
   }
   return AuthError::kNone;
-}
-
-struct FileStamp {
-  bool exists = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = 0;
-  int64_t mtime_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-FileStamp Stamp(const std::string& path) {
-  struct stat st {};
-  FileStamp stamp;
-  if (::stat(path.c_str(), &st) != 0) return stamp;
-  stamp.exists = true;
-  stamp.dev = st.st_dev;
-  stamp.ino = st.st_ino;
-  stamp.size = st.st_size;
-  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return stamp;
 }
 
 using KeySet = std::vector<Jwk>;
