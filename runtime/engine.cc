@@ -259,7 +259,8 @@ struct Engine::Impl {
   }
   std::vector<std::string> separation_reasons;
   std::vector<std::string> risk_labels;  // "risk NAME": where a risk factor's error happened
-  std::vector<uint32_t> rule_policy;  // rule -> its policy
+  std::vector<int32_t> slot_attribute;   // per frame slot: the first attribute in it, or -1
+  std::vector<uint32_t> rule_policy;     // rule -> its policy
   // What deciding needs of each rule, packed (bc::Rule is large and cold).
   struct HotRule {
     Outcome effect;
@@ -395,6 +396,12 @@ absl::Status Engine::Impl::Prepare() {
         absl::StrCat("the subject holds roles that are separated (", file, ":", s.line, ")"));
   }
   for (const bc::Risk& risk : p.risks) risk_labels.push_back(absl::StrCat("risk ", risk.name));
+  slot_attribute.assign(p.slot_count, -1);
+  for (size_t a = 0; a < p.attributes.size(); ++a) {
+    uint32_t slot = p.attributes[a].slot;
+    if (slot < slot_attribute.size() && slot_attribute[slot] < 0)
+      slot_attribute[slot] = static_cast<int32_t>(a);
+  }
   if (absl::Status status = PrepareData(); !status.ok()) return status;
   BuildIndex();
   request_schema = rt::BuildRequestSchema(program);
@@ -1464,25 +1471,31 @@ std::string Engine::Impl::ErrorMessage(rt::EvalError code, uint32_t instruction,
     const bc::Instr& in = program.code[instruction];
     switch (in.op) {
       case bc::Op::kLOAD:
-        for (const bc::Attribute& attribute : program.attributes) {
-          if (attribute.slot == in.c)
-            return absl::StrCat("`", DisplayPath(attribute), "` is missing from the request");
+        if (in.c < slot_attribute.size() && slot_attribute[in.c] >= 0) {
+          return absl::StrCat("`", DisplayPath(program.attributes[slot_attribute[in.c]]),
+                              "` is missing from the request");
         }
         break;
       case bc::Op::kDATA:
         if (in.c < program.data.size())
           return absl::StrCat("data `", program.data[in.c].name, "` is not given");
         break;
-      case bc::Op::kFIELD:
-        // The record's shape is in the register type (the verifier checked it).
-        for (const bc::CodeBlock& block : program.blocks) {
-          if (instruction < block.begin || instruction >= block.begin + block.size) continue;
+      case bc::Op::kFIELD: {
+        // The record's shape is in the register type of the instruction's
+        // block (blocks are laid out in code order: a binary search).
+        auto after = std::upper_bound(
+            program.blocks.begin(), program.blocks.end(), instruction,
+            [](uint32_t pc, const bc::CodeBlock& block) { return pc < block.begin; });
+        if (after != program.blocks.begin()) {
+          const bc::CodeBlock& block = *(after - 1);
+          if (instruction >= block.begin + block.size) break;
           uint32_t shape = bc::ShapeOf(program.reg_types[block.reg_begin + in.b]);
           if (shape < program.records.size() && in.c < program.records[shape].fields.size())
             return absl::StrCat("a set element has no `", program.records[shape].fields[in.c].name,
                                 "`");
         }
         break;
+      }
       case bc::Op::kACTION:
         if (frame != nullptr) {
           return absl::StrCat("the action `", std::string(frame->undeclared_action_name()),
