@@ -876,23 +876,6 @@ class Generator {
     return static_cast<int32_t>(out_.challenges.size() - 1);
   }
 
-  // The source text of `span` on one line: runs of white space become one
-  // space (as the reference evaluator writes failed conditions).
-  std::string SourceText(Span span) const {
-    if (!span.valid() || span.file >= sources_.size()) return "?";
-    const std::string& text = sources_.file(span.file).text();
-    if (span.end > text.size() || span.begin > span.end) return "?";
-    std::string out;
-    for (size_t i = span.begin; i < span.end; ++i) {
-      char c = text[i];
-      bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-      if (space && (out.empty() || out.back() == ' ')) continue;
-      out.push_back(space ? ' ' : c);
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-  }
-
   // A permit rule's top-level `and` conjuncts, each with a block of its own
   // (a condition that is one conjunct reuses the condition's block).
   void Conjuncts(const CExpr& condition, uint32_t condition_block, std::vector<bc::Conjunct>* out) {
@@ -910,7 +893,7 @@ class Generator {
     }
     for (const CExpr* conjunct : conjuncts) {
       uint32_t block = conjuncts.size() == 1 ? condition_block : NewBlock(*conjunct);
-      out->push_back(bc::Conjunct{block, SourceText(conjunct->span)});
+      out->push_back(bc::Conjunct{block, sources_.OneLineText(conjunct->span)});
     }
   }
 

@@ -40,6 +40,21 @@ std::string_view SourceFile::Line(uint32_t line) const {
   return view;
 }
 
+std::string SourceManager::OneLineText(Span span) const {
+  if (!span.valid() || span.file >= files_.size()) return "?";
+  const std::string& text = files_[span.file]->text();
+  if (span.end > text.size() || span.begin > span.end) return "?";
+  std::string out;
+  for (size_t i = span.begin; i < span.end; ++i) {
+    char c = text[i];
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 FileId SourceManager::Add(std::string path, std::string text) {
   FileId id = static_cast<FileId>(files_.size());
   files_.push_back(std::make_unique<SourceFile>(id, std::move(path), std::move(text)));

@@ -59,6 +59,10 @@ class SourceManager {
   FileId Add(std::string path, std::string text);
   const SourceFile& file(FileId id) const { return *files_[id]; }
   size_t size() const { return files_.size(); }
+  // The text of `span` on one line: runs of white space (the line breaks of
+  // a long condition) become one space. "?" for a span it does not hold.
+  // Explanations quote failed conditions this way, on both evaluators.
+  std::string OneLineText(Span span) const;
 
  private:
   std::vector<std::unique_ptr<SourceFile>> files_;

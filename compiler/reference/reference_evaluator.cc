@@ -277,19 +277,7 @@ class Evaluator {
   }
 
   std::string SourceText(Span span) const {
-    if (options_.sources == nullptr || !span.valid() || span.file >= options_.sources->size())
-      return "?";
-    const std::string& text = options_.sources->file(span.file).text();
-    if (span.end > text.size() || span.begin > span.end) return "?";
-    // One line: runs of white space (line breaks of a long condition) become one space.
-    std::string out;
-    for (char c : text.substr(span.begin, span.end - span.begin)) {
-      bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-      if (space && (out.empty() || out.back() == ' ')) continue;
-      out.push_back(space ? ' ' : c);
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
+    return options_.sources == nullptr ? std::string("?") : options_.sources->OneLineText(span);
   }
 
  private:
