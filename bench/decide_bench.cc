@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/request_decoder.h"
 #include "warden/engine.h"
 
 namespace {

@@ -24,13 +24,9 @@
 #include "re2/re2.h"
 #include "runtime/decision.h"
 #include "runtime/frame.h"
+#include "runtime/vm_options.h"
 
 namespace warden::rt {
-
-struct VmOptions {
-  size_t max_loop_iterations = size_t{1} << 20;  // LOOP back-jumps per decision
-  size_t max_scratch_bytes = size_t{1} << 20;    // lower()/upper()/date()/set literals per decision
-};
 
 // Run-time views of a verified Program, built once at load and then only
 // read (shared by every thread deciding on one engine).

@@ -1,6 +1,7 @@
 // The /v1/check pipeline (see check_service.h): parse, verify, compute the
 // signals, build the decision request, decide, record.
 #include "runtime/auth/check_service.h"
+#include "runtime/request_decoder.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -24,14 +24,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
-#include "compiler/bytecode/verify.h"
+#include "compiler/bytecode/limits.h"
 #include "runtime/decision.h"
 #include "runtime/frame.h"
-#include "runtime/request_decoder.h"
-#include "runtime/vm.h"
+#include "runtime/request_errors.h"
+#include "runtime/vm_options.h"
 
 namespace warden {
+
+namespace rt {
+class RequestDecoder;
+class RequestSchema;
+}  // namespace rt
 
 // A `data` value supplied at load, converted to the declared type: ints for
 // int; ints (whole units) or strings ("10.50") for decimal; strings for
@@ -244,13 +248,16 @@ class Engine {
 class JsonSession {
  public:
   explicit JsonSession(const Engine& engine, rt::DecoderOptions options = {});
-  rt::RequestDecoder& decoder() { return decoder_; }
+  ~JsonSession();
+  JsonSession(JsonSession&&) noexcept;
+  JsonSession& operator=(JsonSession&&) noexcept;
+  rt::RequestDecoder& decoder() { return *decoder_; }
   rt::Frame& frame() { return frame_; }
   // The last request's errors (see Engine::DecideJson).
-  const std::vector<rt::RequestError>& errors() const { return decoder_.errors(); }
+  const std::vector<rt::RequestError>& errors() const;
 
  private:
-  rt::RequestDecoder decoder_;
+  std::unique_ptr<rt::RequestDecoder> decoder_;  // held apart: the decoder is not API
   rt::Frame frame_;
 };
 
