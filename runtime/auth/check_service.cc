@@ -1,7 +1,6 @@
 // The /v1/check pipeline (see check_service.h): parse, verify, compute the
 // signals, build the decision request, decide, record.
 #include "runtime/auth/check_service.h"
-#include "runtime/request_decoder.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -29,6 +28,7 @@
 #include "runtime/auth/state_store.h"
 #include "runtime/auth/token_cache.h"
 #include "runtime/decision_json.h"
+#include "runtime/request_decoder.h"
 #include "runtime/limit_key.h"
 
 namespace warden::auth {

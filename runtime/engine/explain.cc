@@ -1,8 +1,6 @@
 // Error wording (in the reference evaluator's words) and explanations
 // (every candidate rule, its status and its failed conditions).
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/engine/engine_impl.h"

@@ -1,8 +1,6 @@
 // The rule index: rules grouped by resource type and action, so a decision
 // touches only its candidate rules (docs/architecture.md, "Speed").
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/engine/engine_impl.h"
