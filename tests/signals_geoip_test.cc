@@ -16,10 +16,11 @@ namespace {
 
 const std::string kDir = WARDEN_SOURCE_DIR "/../shared/data/geoip";
 
-bool HaveData() {
-  if (std::filesystem::exists(kDir + "/GeoLite2-City-Test.mmdb")) return true;
-  MESSAGE("skipped: no MaxMind test databases in " << kDir);
-  return false;
+// The databases are part of the test, not optional: without them most cases
+// would pass having checked nothing, so a missing folder fails every case.
+void RequireData() {
+  REQUIRE_MESSAGE(std::filesystem::exists(kDir + "/GeoLite2-City-Test.mmdb"),
+                  "no MaxMind test databases in " << kDir << " (see its README)");
 }
 
 bc::IpNet Ip(const std::string& text) {
@@ -35,7 +36,7 @@ std::unique_ptr<GeoIpDatabase> MustOpen(const std::string& name) {
 }
 
 TEST_CASE("City: hits in IPv4 and IPv6") {
-  if (!HaveData()) return;
+  RequireData();
   auto db = MustOpen("GeoLite2-City-Test.mmdb");
   CHECK(db->database_type() == "GeoLite2-City");
 
@@ -73,7 +74,7 @@ TEST_CASE("City: hits in IPv4 and IPv6") {
 }
 
 TEST_CASE("City: misses are nullopt, not errors") {
-  if (!HaveData()) return;
+  RequireData();
   auto db = MustOpen("GeoLite2-City-Test.mmdb");
   for (const char* address : {"1.1.1.1", "10.0.0.1", "::1", "2001:db8::1", "0.0.0.0"}) {
     absl::StatusOr<std::optional<GeoLocation>> found = db->LookupCity(Ip(address));
@@ -83,7 +84,7 @@ TEST_CASE("City: misses are nullopt, not errors") {
 }
 
 TEST_CASE("Country database: country only") {
-  if (!HaveData()) return;
+  RequireData();
   auto db = MustOpen("GeoLite2-Country-Test.mmdb");
   absl::StatusOr<std::optional<GeoLocation>> found = db->LookupCity(Ip("81.2.69.142"));
   REQUIRE(found.ok());
@@ -94,7 +95,7 @@ TEST_CASE("Country database: country only") {
 }
 
 TEST_CASE("Anonymous IP flags") {
-  if (!HaveData()) return;
+  RequireData();
   auto db = MustOpen("GeoIP2-Anonymous-IP-Test.mmdb");
   CHECK(db->database_type() == "GeoIP2-Anonymous-IP");
 
@@ -157,7 +158,7 @@ TEST_CASE("Anonymous IP flags") {
 }
 
 TEST_CASE("a City lookup on an Anonymous-IP database finds no location") {
-  if (!HaveData()) return;
+  RequireData();
   auto db = MustOpen("GeoIP2-Anonymous-IP-Test.mmdb");
   absl::StatusOr<std::optional<GeoLocation>> found = db->LookupCity(Ip("81.2.69.1"));
   REQUIRE(found.ok());
@@ -167,7 +168,7 @@ TEST_CASE("a City lookup on an Anonymous-IP database finds no location") {
 }
 
 TEST_CASE("corrupt database: a lookup gives an error status, never a crash") {
-  if (!HaveData()) return;
+  RequireData();
   // The file opens (its metadata is fine); the records' data is malformed
   // (London's location.latitude double, Korea's city name), which
   // libmaxminddb reports as MMDB_INVALID_DATA_ERROR. MMDB_get_value on
@@ -218,7 +219,7 @@ TEST_CASE("opening what is not a MaxMind database fails cleanly") {
 }
 
 TEST_CASE("a truncated database: open fails or lookups fail, never a crash") {
-  if (!HaveData()) return;
+  RequireData();
   std::string bytes = testing::ReadFile(kDir + "/GeoLite2-City-Test.mmdb");
   testing::TempDir dir;
   for (size_t keep : {bytes.size() / 2, bytes.size() - 100, size_t{2000}}) {

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -104,7 +105,14 @@ absl::Status ValidateApiKeyRecord(const ApiKeyRecord& r) {
   return CheckList("resource types", r.resource_types);
 }
 
+namespace {
+std::atomic<uint64_t> hash_count{0};
+}  // namespace
+
+uint64_t ApiKeyHashCount() { return hash_count.load(std::memory_order_relaxed); }
+
 std::string ApiKeyHash(std::string_view salt, std::string_view secret) {
+  hash_count.fetch_add(1, std::memory_order_relaxed);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
