@@ -140,24 +140,6 @@ const char* BuiltinName(Builtin builtin) {
   return "?";
 }
 
-const char* AlgorithmName(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::kDenyOverrides:
-      return "deny_overrides";
-    case Algorithm::kPermitOverrides:
-      return "permit_overrides";
-    case Algorithm::kFirstApplicable:
-      return "first_applicable";
-    case Algorithm::kDenyUnlessPermit:
-      return "deny_unless_permit";
-    case Algorithm::kPermitUnlessDeny:
-      return "permit_unless_deny";
-    case Algorithm::kOnlyOneApplicable:
-      return "only_one_applicable";
-  }
-  return "?";
-}
-
 int CheckedProgram::FindRole(const std::string& name) const {
   for (size_t i = 0; i < roles.size(); ++i) {
     if (roles[i].name == name) return static_cast<int>(i);

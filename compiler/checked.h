@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "compiler/ast.h"
+#include "compiler/bytecode/combining.h"
 #include "compiler/source.h"
 
 namespace warden {
@@ -192,15 +193,9 @@ struct CExpr {
 
 // ---------------------------------------------------------------- declarations
 
-enum class Algorithm {
-  kDenyOverrides,
-  kPermitOverrides,
-  kFirstApplicable,
-  kDenyUnlessPermit,
-  kPermitUnlessDeny,
-  kOnlyOneApplicable,
-};
-const char* AlgorithmName(Algorithm algorithm);
+// One enum for every layer (compiler/bytecode/combining.h).
+using bc::Algorithm;
+using bc::AlgorithmName;
 
 struct Role {
   std::string name;

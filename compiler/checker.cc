@@ -732,13 +732,10 @@ class DeclarationChecker {
 
   std::optional<Algorithm> ResolveAlgorithm(const std::optional<ast::Identifier>& name) {
     if (!name) return Algorithm::kDenyOverrides;
-    static const Algorithm kAll[] = {Algorithm::kDenyOverrides,    Algorithm::kPermitOverrides,
-                                     Algorithm::kFirstApplicable,  Algorithm::kDenyUnlessPermit,
-                                     Algorithm::kPermitUnlessDeny, Algorithm::kOnlyOneApplicable};
     std::vector<std::string> names;
-    for (Algorithm algorithm : kAll) {
-      if (name->text == AlgorithmName(algorithm)) return algorithm;
-      names.push_back(AlgorithmName(algorithm));
+    for (const bc::AlgorithmInfo& info : bc::kAlgorithmInfo) {
+      if (name->text == info.keyword) return info.algorithm;
+      names.push_back(info.keyword);
     }
     std::string help = DidYouMean(name->text, names);
     state_.Error(DiagCode::kUnknownAlgorithm, name->span,

@@ -17,10 +17,6 @@ using bc::Op;
 using bc::RegType;
 using bc::ValueKind;
 
-bc::Algorithm ToAlgorithm(Algorithm algorithm) {
-  return static_cast<bc::Algorithm>(static_cast<int>(algorithm));
-}
-
 class Generator {
  public:
   Generator(const CheckedProgram& in, const SourceManager& sources, const CodegenOptions& options)
@@ -904,7 +900,7 @@ class Generator {
       p.file = FileIndex(policy.span.file);
       p.line = Line(policy.span);
       p.resource_type = policy.resource_type;
-      p.algorithm = ToAlgorithm(policy.algorithm);
+      p.algorithm = policy.algorithm;
       for (const Rule& rule : policy.rules) {
         bc::Rule r;
         r.name = rule.name;
@@ -942,7 +938,7 @@ class Generator {
       s.name = set.name;
       s.file = FileIndex(set.span.file);
       s.line = Line(set.span);
-      s.algorithm = ToAlgorithm(set.algorithm);
+      s.algorithm = set.algorithm;
       for (const PolicySet::Member& m : set.members)
         s.members.push_back(bc::Member{m.is_set, static_cast<uint32_t>(m.index)});
       out_.policy_sets.push_back(std::move(s));

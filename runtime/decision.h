@@ -2,7 +2,7 @@
 //
 // Shared by every evaluator (the bytecode VM and the reference evaluator used
 // in tests), so that combining semantics are written exactly once. Nothing
-// here depends on the compiler.
+// here depends on the compiler; the algorithms' list is the bytecode format's.
 //
 // Fail closed: an error while evaluating a rule never yields permit. An
 // erroring deny or step_up rule counts as its effect; an erroring permit
@@ -16,19 +16,16 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/bytecode/combining.h"
+
 namespace warden::rt {
 
 enum class Outcome : uint8_t { kNotApplicable, kPermit, kStepUp, kDeny };
 const char* OutcomeName(Outcome outcome);  // "permit", "deny", "step_up", "not_applicable"
 
-enum class Algorithm : uint8_t {
-  kDenyOverrides,
-  kPermitOverrides,
-  kFirstApplicable,
-  kDenyUnlessPermit,
-  kPermitUnlessDeny,
-  kOnlyOneApplicable,
-};
+// The algorithms are the bytecode format's (compiler/bytecode/combining.h):
+// one enum for the compiler, the bundle and every evaluator.
+using bc::Algorithm;
 
 // Stable error codes reported in decisions (never exceptions).
 enum class EvalError : uint8_t {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/bytecode/combining.h"
 #include "compiler/bytecode/opcodes.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
@@ -93,6 +94,39 @@ TEST_CASE("docs: every ```warden package compiles") {
     }
   }
   CHECK(compiled >= 10);
+}
+
+}  // namespace
+
+namespace {
+
+// The text of the section of `doc` that starts with `heading`, up to the next
+// heading of the same level.
+std::string Section(const std::string& doc, const std::string& heading) {
+  size_t begin = doc.find("\n" + heading + "\n");
+  if (begin == std::string::npos) return "";
+  std::string level = heading.substr(0, heading.find(' ') + 1);
+  size_t end = doc.find("\n" + level, begin + heading.size() + 1);
+  return doc.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+// The table row of `section` whose first cell starts with `cell`, or "".
+std::string Row(const std::string& section, const std::string& cell) {
+  size_t at = section.find("\n| " + cell);
+  if (at == std::string::npos) return "";
+  size_t end = section.find('\n', at + 1);
+  return section.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+}
+
+TEST_CASE("docs/language.md lists every combining algorithm with its meaning") {
+  std::string section = Section(Read("docs/language.md"), "## Combining algorithms");
+  REQUIRE(!section.empty());
+  for (const warden::bc::AlgorithmInfo& info : warden::bc::kAlgorithmInfo) {
+    std::string row = Row(section, std::string("`") + info.keyword + "`");
+    CAPTURE(info.keyword);
+    CHECK(!row.empty());
+    CHECK(row.find(info.meaning) != std::string::npos);
+  }
 }
 
 }  // namespace

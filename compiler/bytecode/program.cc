@@ -62,24 +62,6 @@ const char* EffectName(Effect effect) {
   return "?";
 }
 
-const char* AlgorithmName(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::kDenyOverrides:
-      return "deny_overrides";
-    case Algorithm::kPermitOverrides:
-      return "permit_overrides";
-    case Algorithm::kFirstApplicable:
-      return "first_applicable";
-    case Algorithm::kDenyUnlessPermit:
-      return "deny_unless_permit";
-    case Algorithm::kPermitUnlessDeny:
-      return "permit_unless_deny";
-    case Algorithm::kOnlyOneApplicable:
-      return "only_one_applicable";
-  }
-  return "?";
-}
-
 ValueKind ScalarKind(TypeCode code) {
   switch (code) {
     case TypeCode::kBool:

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/bytecode/combining.h"
 #include "compiler/bytecode/opcodes.h"
 
 namespace warden::bc {
@@ -194,18 +195,6 @@ struct Rule {
   // the rule's status but not which conditions failed). Other rules: empty.
   std::vector<Conjunct> conjuncts;
 };
-
-// Same order as rt::Algorithm.
-enum class Algorithm : uint8_t {
-  kDenyOverrides,
-  kPermitOverrides,
-  kFirstApplicable,
-  kDenyUnlessPermit,
-  kPermitUnlessDeny,
-  kOnlyOneApplicable,
-};
-inline constexpr int kAlgorithmCount = 6;
-const char* AlgorithmName(Algorithm algorithm);
 
 struct Policy {
   std::string name;

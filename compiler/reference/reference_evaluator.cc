@@ -28,24 +28,6 @@ struct Failure {
   Span span;
 };
 
-rt::Algorithm ToRt(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::kDenyOverrides:
-      return rt::Algorithm::kDenyOverrides;
-    case Algorithm::kPermitOverrides:
-      return rt::Algorithm::kPermitOverrides;
-    case Algorithm::kFirstApplicable:
-      return rt::Algorithm::kFirstApplicable;
-    case Algorithm::kDenyUnlessPermit:
-      return rt::Algorithm::kDenyUnlessPermit;
-    case Algorithm::kPermitUnlessDeny:
-      return rt::Algorithm::kPermitUnlessDeny;
-    case Algorithm::kOnlyOneApplicable:
-      return rt::Algorithm::kOnlyOneApplicable;
-  }
-  return rt::Algorithm::kDenyOverrides;
-}
-
 const char* EffectName(Effect effect) {
   switch (effect) {
     case Effect::kPermit:
@@ -884,7 +866,7 @@ class Evaluator {
     for (const Node& child : children) results.push_back(child.result);
     EvalError error = EvalError::kNone;
     Node node;
-    node.result = rt::Combine(ToRt(algorithm), results, &error);
+    node.result = rt::Combine(algorithm, results, &error);
     if (error != EvalError::kNone) {
       std::vector<std::string> applicable;
       for (const Node& child : children) {

@@ -136,7 +136,7 @@ class Decider {
                 const MemberIndex& index, uint32_t kind, uint32_t node) {
     const std::vector<uint32_t>& positions = index.ForType(type_key_);
     uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
-    rt::Combiner combiner(static_cast<rt::Algorithm>(algorithm));
+    rt::Combiner combiner(algorithm);
     for (uint32_t pos : positions) {
       uint32_t mark = static_cast<uint32_t>(s_.deciders.size());
       Child child = Member(members[pos]);
@@ -155,7 +155,7 @@ class Decider {
     // so deny_unless_permit does not deny requests its policy never targets.
     if (begin == end) return NotApplicable();
     uint32_t dec_base = static_cast<uint32_t>(s_.deciders.size());
-    rt::Combiner combiner(static_cast<rt::Algorithm>(policy.algorithm));
+    rt::Combiner combiner(policy.algorithm);
     for (uint32_t k = begin; k < end; ++k) {
       uint32_t rule = e_.action_rules[k];
       uint32_t mark = static_cast<uint32_t>(s_.deciders.size());
