@@ -104,42 +104,6 @@ bool IsOrdered(const Type* type) {
   }
 }
 
-const char* BuiltinName(Builtin builtin) {
-  switch (builtin) {
-    case Builtin::kStartsWith:
-      return "starts_with";
-    case Builtin::kEndsWith:
-      return "ends_with";
-    case Builtin::kContains:
-      return "contains";
-    case Builtin::kLower:
-      return "lower";
-    case Builtin::kUpper:
-      return "upper";
-    case Builtin::kStringSize:
-      return "size";
-    case Builtin::kSetSize:
-      return "size";
-    case Builtin::kSetContains:
-      return "contains";
-    case Builtin::kContainsAny:
-      return "contains_any";
-    case Builtin::kContainsAll:
-      return "contains_all";
-    case Builtin::kIsEmpty:
-      return "is_empty";
-    case Builtin::kHour:
-      return "hour";
-    case Builtin::kMinute:
-      return "minute";
-    case Builtin::kWeekday:
-      return "weekday";
-    case Builtin::kDate:
-      return "date";
-  }
-  return "?";
-}
-
 int CheckedProgram::FindRole(const std::string& name) const {
   for (size_t i = 0; i < roles.size(); ++i) {
     if (roles[i].name == name) return static_cast<int>(i);

@@ -19,6 +19,7 @@
 
 #include "compiler/ast.h"
 #include "compiler/bytecode/combining.h"
+#include "compiler/bytecode/opcodes.h"
 #include "compiler/source.h"
 
 namespace warden {
@@ -135,24 +136,9 @@ struct Value {
 
 // ---------------------------------------------------------------- expressions
 
-enum class Builtin {
-  kStartsWith,
-  kEndsWith,
-  kContains,
-  kLower,
-  kUpper,
-  kStringSize,
-  kSetSize,
-  kSetContains,
-  kContainsAny,
-  kContainsAll,
-  kIsEmpty,
-  kHour,
-  kMinute,
-  kWeekday,
-  kDate,
-};
-const char* BuiltinName(Builtin builtin);
+// The builtins are listed once, in WARDEN_BUILTINS (compiler/bytecode/opcodes.h).
+using bc::Builtin;
+using bc::BuiltinName;
 
 enum class CExprKind {
   kConstant,   // value

@@ -755,37 +755,24 @@ class Generator {
     }
   }
 
+  // Lowers a builtin as WARDEN_BUILTINS says (compiler/bytecode/opcodes.h).
   void Call(const CExpr& expr, uint8_t dst) {
+    const bc::BuiltinInfo& info = bc::Info(expr.builtin);
     const CExpr& receiver = *expr.args[0];
-    switch (expr.builtin) {
-      case Builtin::kStartsWith:
-      case Builtin::kEndsWith:
-      case Builtin::kContains: {
+    switch (info.lowering) {
+      case bc::Lowering::OP: {
         Operand s(this, receiver);
-        Operand p(this, *expr.args[1]);
-        Op op = expr.builtin == Builtin::kStartsWith ? Op::kSTARTS
-                : expr.builtin == Builtin::kEndsWith ? Op::kENDS
-                                                     : Op::kCONTAINS;
-        Emit(op, dst, s.reg, p.reg);
+        if (info.arg == bc::Sig::ZONE) {
+          Emit(info.op, dst, s.reg, ZoneIndex(expr.text));
+        } else if (info.arg == bc::Sig::_) {
+          Emit(info.op, dst, s.reg);
+        } else {
+          Operand t(this, *expr.args[1]);
+          Emit(info.op, dst, s.reg, t.reg);
+        }
         return;
       }
-      case Builtin::kLower:
-      case Builtin::kUpper: {
-        Operand s(this, receiver);
-        Emit(expr.builtin == Builtin::kLower ? Op::kLOWER : Op::kUPPER, dst, s.reg);
-        return;
-      }
-      case Builtin::kStringSize: {
-        Operand s(this, receiver);
-        Emit(Op::kSTRLEN, dst, s.reg);
-        return;
-      }
-      case Builtin::kSetSize: {
-        Operand s(this, receiver);
-        Emit(Op::kSETLEN, dst, s.reg);
-        return;
-      }
-      case Builtin::kIsEmpty: {
+      case bc::Lowering::IS_EMPTY: {
         Operand s(this, receiver);
         uint8_t size = Alloc(bc::MakeRegType(ValueKind::kInt));
         uint8_t zero = Alloc(bc::MakeRegType(ValueKind::kInt));
@@ -796,31 +783,14 @@ class Generator {
         Free(size);
         return;
       }
-      case Builtin::kSetContains: {
+      case bc::Lowering::IN: {  // S.contains(x) is `x in S`
         Operand s(this, receiver);
         Operand x(this, *expr.args[1]);
         Emit(InOp(expr.args[1]->type), dst, x.reg, s.reg);
         return;
       }
-      case Builtin::kContainsAny:
-      case Builtin::kContainsAll: {
-        Operand s(this, receiver);
-        Operand t(this, *expr.args[1]);
-        Emit(expr.builtin == Builtin::kContainsAny ? Op::kSETANY : Op::kSETALL, dst, s.reg, t.reg);
-        return;
-      }
-      case Builtin::kHour:
-      case Builtin::kMinute:
-      case Builtin::kWeekday:
-      case Builtin::kDate: {
-        Operand t(this, receiver);
-        Op op = expr.builtin == Builtin::kHour      ? Op::kHOUR
-                : expr.builtin == Builtin::kMinute  ? Op::kMINUTE
-                : expr.builtin == Builtin::kWeekday ? Op::kWEEKDAY
-                                                    : Op::kDATE;
-        Emit(op, dst, t.reg, ZoneIndex(expr.text));
-        return;
-      }
+      case bc::Lowering::FOLD:
+        return Unsupported(expr.span, "a constructor the checker did not fold");
     }
   }
 

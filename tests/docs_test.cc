@@ -130,3 +130,18 @@ TEST_CASE("docs/language.md lists every combining algorithm with its meaning") {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("docs/language.md lists every builtin with its meaning") {
+  std::string section = Section(Read("docs/language.md"), "## Functions and methods");
+  REQUIRE(!section.empty());
+  for (const warden::bc::BuiltinInfo& info : warden::bc::kBuiltinInfo) {
+    std::string row = Row(section, std::string("`") + info.usage + "` |");
+    CAPTURE(info.usage);
+    CHECK(!row.empty());
+    CHECK(row.find(info.meaning) != std::string::npos);
+  }
+}
+
+}  // namespace

@@ -227,6 +227,133 @@ inline constexpr RegType ElementTypeOf(RegType set) {
 // The largest register index operand a can name.
 inline constexpr int kMaxRegisters = 256;
 
+// ---------------------------------------------------------------- builtins
+//
+// WARDEN_BUILTINS(X) is the single list of the language's builtin functions
+// and methods, each lowered to instructions above:
+//   X(Name, "name", FORM, SELF, ARG, RESULT, LOWERING, OP, REF, "usage", "meaning")
+// FORM      FN: `name(SELF, ARG)`; METHOD: `SELF.name(ARG)`
+// SELF ARG  the operands the checker accepts (Sig); ARG _ for none
+// RESULT    the result type (Sig)
+// LOWERING  how the code generator emits it (Lowering): OP is one instruction
+//           `OP dst, SELF, ARG`, a ZONE argument becoming operand c; FOLD
+//           is folded into a constant by the checker (OP is the CONST it
+//           loads); IS_EMPTY and IN are written out in codegen.cc (OP is the
+//           first instruction, or the int form of the membership test)
+// REF       the reference evaluator's implementation (reference_evaluator.cc)
+// "usage" and "meaning" are the row of docs/language.md's table (docs_test).
+// The checker resolves calls from this list, the code generator lowers from
+// it, the reference evaluator dispatches from it. Only the enum's order
+// matters to nobody outside the compiler: builtins are not in bundles.
+// clang-format off
+#define WARDEN_BUILTINS(X)                                                                                     \
+  X(Ip,          "ip",           FN,     LITERAL,   _,        IP,        FOLD,     CONST,    RefFolded,      \
+    "ip(S)", "`S` is an IPv4/IPv6 address or a CIDR network, e.g. `\"192.0.2.1\"`, `\"10.0.0.0/8\"`, `\"2001:db8::/32\"`; host bits of a network must be zero") \
+  X(Timestamp,   "timestamp",    FN,     LITERAL,   _,        TIMESTAMP, FOLD,     CONST,    RefFolded,      \
+    "timestamp(S)", "`S` is an RFC 3339 date-time with an offset, e.g. `\"2026-01-01T09:00:00Z\"`")        \
+  X(Hour,        "hour",         FN,     TIMESTAMP, ZONE,     INT,       OP,       HOUR,     RefHour,        \
+    "hour(t, tz)", "hour of `t` in time zone `tz`")                                                          \
+  X(Minute,      "minute",       FN,     TIMESTAMP, ZONE,     INT,       OP,       MINUTE,   RefMinute,      \
+    "minute(t, tz)", "minute of `t` in `tz`")                                                                \
+  X(Weekday,     "weekday",      FN,     TIMESTAMP, ZONE,     WEEKDAY,   OP,       WEEKDAY,  RefWeekday,     \
+    "weekday(t, tz)", "day of the week of `t` in `tz`")                                                      \
+  X(Date,        "date",         FN,     TIMESTAMP, ZONE,     STRING,    OP,       DATE,     RefDate,        \
+    "date(t, tz)", "`\"YYYY-MM-DD\"` of `t` in `tz`")                                                        \
+  X(StartsWith,  "starts_with",  METHOD, STRING,    STRING,   BOOL,      OP,       STARTS,   RefStartsWith,  \
+    "s.starts_with(p)", "`s` starts with `p` (byte-wise)")                                                   \
+  X(EndsWith,    "ends_with",    METHOD, STRING,    STRING,   BOOL,      OP,       ENDS,     RefEndsWith,    \
+    "s.ends_with(p)", "`s` ends with `p` (byte-wise)")                                                       \
+  X(Contains,    "contains",     METHOD, STRING,    STRING,   BOOL,      OP,       CONTAINS, RefContains,    \
+    "s.contains(p)", "`s` contains `p` (byte-wise)")                                                         \
+  X(Lower,       "lower",        METHOD, STRING,    _,        STRING,    OP,       LOWER,    RefLower,       \
+    "s.lower()", "`s` with ASCII letters lowered; other bytes unchanged")                                    \
+  X(Upper,       "upper",        METHOD, STRING,    _,        STRING,    OP,       UPPER,    RefUpper,       \
+    "s.upper()", "`s` with ASCII letters raised; other bytes unchanged")                                     \
+  X(StringSize,  "size",         METHOD, STRING,    _,        INT,       OP,       STRLEN,   RefStringSize,  \
+    "s.size()", "the length of `s` in bytes")                                                                \
+  X(SetSize,     "size",         METHOD, SET,       _,        INT,       OP,       SETLEN,   RefSetSize,     \
+    "S.size()", "the number of members of `S`")                                                              \
+  X(SetContains, "contains",     METHOD, SET,       ELEMENT,  BOOL,      IN,       INI,      RefSetContains, \
+    "S.contains(x)", "`x` is a member of `S`, same as `x in S`")                                             \
+  X(ContainsAny, "contains_any", METHOD, SET,       SAME_SET, BOOL,      OP,       SETANY,   RefContainsAny, \
+    "S.contains_any(T)", "`S` and `T` share a member")                                                       \
+  X(ContainsAll, "contains_all", METHOD, SET,       SAME_SET, BOOL,      OP,       SETALL,   RefContainsAll, \
+    "S.contains_all(T)", "every member of `T` is in `S`")                                                    \
+  X(IsEmpty,     "is_empty",     METHOD, SET,       _,        BOOL,      IS_EMPTY, SETLEN,   RefIsEmpty,     \
+    "S.is_empty()", "`S` has no members")
+// clang-format on
+
+enum class Builtin : uint8_t {
+#define WARDEN_BUILTIN_ENUM(name, text, form, self, arg, result, lowering, op, ref, usage, \
+                            meaning)                                                       \
+  k##name,
+  WARDEN_BUILTINS(WARDEN_BUILTIN_ENUM)
+#undef WARDEN_BUILTIN_ENUM
+};
+
+#define WARDEN_BUILTIN_COUNT(name, text, form, self, arg, result, lowering, op, ref, usage, \
+                             meaning)                                                       \
+  +1
+inline constexpr int kBuiltinCount = 0 WARDEN_BUILTINS(WARDEN_BUILTIN_COUNT);
+#undef WARDEN_BUILTIN_COUNT
+
+enum class BuiltinForm : uint8_t { FN, METHOD };
+// An operand or result of a builtin, as the checker types it.
+//   LITERAL   a string literal, parsed at compile time
+//   ZONE      a constant IANA time-zone name, checked at compile time
+//   ELEMENT   a value of the receiver set's element type
+//   SAME_SET  a set of the receiver set's element type
+enum class Sig : uint8_t {
+  _,
+  BOOL,
+  INT,
+  STRING,
+  TIMESTAMP,
+  IP,
+  WEEKDAY,
+  SET,
+  LITERAL,
+  ZONE,
+  ELEMENT,
+  SAME_SET
+};
+enum class Lowering : uint8_t { OP, FOLD, IS_EMPTY, IN };
+
+struct BuiltinInfo {
+  Builtin builtin;
+  const char* name;
+  BuiltinForm form;
+  Sig self, arg, result;
+  Lowering lowering;
+  Op op;
+  const char* usage;
+  const char* meaning;
+};
+
+inline constexpr BuiltinInfo kBuiltinInfo[] = {
+#define WARDEN_BUILTIN_INFO(name, text, form, self, arg, result, lowering, op, ref, usage, \
+                            meaning)                                                       \
+  {Builtin::k##name,                                                                       \
+   text,                                                                                   \
+   BuiltinForm::form,                                                                      \
+   Sig::self,                                                                              \
+   Sig::arg,                                                                               \
+   Sig::result,                                                                            \
+   Lowering::lowering,                                                                     \
+   Op::k##op,                                                                              \
+   usage,                                                                                  \
+   meaning},
+    WARDEN_BUILTINS(WARDEN_BUILTIN_INFO)
+#undef WARDEN_BUILTIN_INFO
+};
+static_assert(sizeof(kBuiltinInfo) / sizeof(kBuiltinInfo[0]) == kBuiltinCount);
+
+inline const BuiltinInfo& Info(Builtin builtin) {
+  return kBuiltinInfo[static_cast<uint8_t>(builtin)];
+}
+// The name written in a call ("hour", "starts_with", …).
+inline const char* BuiltinName(Builtin builtin) { return Info(builtin).name; }
+
 }  // namespace warden::bc
 
 #endif  // WARDEN_COMPILER_BYTECODE_OPCODES_H_

@@ -982,23 +982,101 @@ class ExprChecker {
 
   // ---------------------------------------------------------------- calls
 
+  // Builtins are resolved from WARDEN_BUILTINS (compiler/bytecode/opcodes.h);
+  // a package's defs come after them.
   ExprPtr Call(const ast::Expr& expr, const Guards& guards) {
     const std::string& name = expr.text;
-    if (name == "ip" || name == "timestamp") return Constructor(expr);
-    if (name == "hour" || name == "minute" || name == "weekday" || name == "date")
-      return TimeCall(expr, guards);
+    std::vector<std::string> names;
+    for (const bc::BuiltinInfo& info : bc::kBuiltinInfo) {
+      if (info.form != bc::BuiltinForm::FN) continue;
+      if (name == info.name) return Function(expr, info, guards);
+      names.push_back(info.name);
+    }
     if (scope_.package != nullptr) {
       if (auto it = scope_.package->defs.find(name); it != scope_.package->defs.end()) {
         return InlineDef(*scope_.package, *it->second, expr.span, &expr);
       }
-    }
-    std::vector<std::string> names = {"ip", "timestamp", "hour", "minute", "weekday", "date"};
-    if (scope_.package != nullptr) {
       for (const auto& [def_name, decl] : scope_.package->defs) names.push_back(def_name);
     }
     state_.Error(DiagCode::kUnknownFunction, expr.text_span,
                  absl::StrCat("unknown function `", name, "`"), DidYouMean(name, names));
     return ErrorExpr(expr.span);
+  }
+
+  // The type of a builtin's result or operand (ELEMENT and SAME_SET: of the
+  // receiver set's `element`).
+  const Type* SigType(bc::Sig sig, const Type* element) {
+    switch (sig) {
+      case bc::Sig::BOOL:
+        return state_.Prim(TypeKind::kBool);
+      case bc::Sig::INT:
+        return state_.Prim(TypeKind::kInt);
+      case bc::Sig::STRING:
+      case bc::Sig::LITERAL:
+      case bc::Sig::ZONE:
+        return state_.Prim(TypeKind::kString);
+      case bc::Sig::TIMESTAMP:
+        return state_.Prim(TypeKind::kTimestamp);
+      case bc::Sig::IP:
+        return state_.Prim(TypeKind::kIp);
+      case bc::Sig::WEEKDAY:
+        return state_.program.types.EnumOf(state_.program.weekday_enum);
+      case bc::Sig::ELEMENT:
+        return element;
+      case bc::Sig::SAME_SET:
+        return state_.program.types.SetOf(element);
+      case bc::Sig::SET:
+      case bc::Sig::_:
+        break;
+    }
+    return nullptr;
+  }
+
+  static TypeKind ReceiverKind(bc::Sig sig) {
+    return sig == bc::Sig::SET         ? TypeKind::kSet
+           : sig == bc::Sig::TIMESTAMP ? TypeKind::kTimestamp
+                                       : TypeKind::kString;
+  }
+
+  ExprPtr Function(const ast::Expr& expr, const bc::BuiltinInfo& info, const Guards& guards) {
+    if (info.self == bc::Sig::LITERAL) return Constructor(expr, info.builtin);
+    size_t arity = (info.self != bc::Sig::_ ? 1 : 0) + (info.arg != bc::Sig::_ ? 1 : 0);
+    if (!ArgumentCount(expr, arity, expr.args.size())) return ErrorExpr(expr.span);
+    auto out = MakeExpr(CExprKind::kCall, SigType(info.result, nullptr), expr.span);
+    out->builtin = info.builtin;
+    for (size_t k = 0; k < arity; ++k) {
+      bc::Sig sig = k == 0 ? info.self : info.arg;
+      if (sig == bc::Sig::ZONE) {
+        if (!Zone(*expr.args[k], guards, &out->text)) return ErrorExpr(expr.span);
+        continue;
+      }
+      ExprPtr argument = Check(*expr.args[k], guards, nullptr);
+      if (!Expect(*argument, SigType(sig, nullptr)->kind, absl::StrCat("`", expr.text, "`")))
+        return ErrorExpr(expr.span);
+      out->args.push_back(std::move(argument));
+    }
+    return out;
+  }
+
+  // The zone must be known at compile time: a literal, a const, or a def
+  // parameter bound to one.
+  bool Zone(const ast::Expr& argument, const Guards& guards, std::string* name) {
+    ExprPtr zone = Check(argument, guards, nullptr);
+    if (IsError(*zone)) return false;
+    if (!IsConstant(*zone) || zone->type->kind != TypeKind::kString) {
+      state_.Error(DiagCode::kNotConstant, argument.span, "the time zone must be a constant string",
+                   "for example \"Europe/Paris\" or \"UTC\"");
+      return false;
+    }
+    *name = zone->value.string_value;
+    absl::TimeZone time_zone;
+    if (!absl::LoadTimeZone(*name, &time_zone)) {
+      state_.Error(DiagCode::kUnknownTimeZone, argument.span,
+                   absl::StrCat("unknown time zone `", *name, "`"),
+                   "use an IANA name such as \"Europe/Paris\", \"America/New_York\" or \"UTC\"");
+      return false;
+    }
+    return true;
   }
 
   bool ArgumentCount(const ast::Expr& expr, size_t expected, size_t given) {
@@ -1009,7 +1087,7 @@ class ExprChecker {
     return false;
   }
 
-  ExprPtr Constructor(const ast::Expr& expr) {
+  ExprPtr Constructor(const ast::Expr& expr, Builtin builtin) {
     if (!ArgumentCount(expr, 1, expr.args.size())) return ErrorExpr(expr.span);
     const ast::Expr& argument = *expr.args[0];
     if (argument.kind != ast::ExprKind::kString) {
@@ -1017,7 +1095,7 @@ class ExprChecker {
                    absl::StrCat("`", expr.text, "(…)` takes a string literal"));
       return ErrorExpr(expr.span);
     }
-    if (expr.text == "ip") {
+    if (builtin == Builtin::kIp) {
       std::optional<IpNetwork> network = ParseIpNetwork(argument.text);
       if (!network) {
         state_.Error(DiagCode::kInvalidLiteral, argument.span,
@@ -1039,44 +1117,6 @@ class ExprChecker {
                     [&](Value& v) { v.int_value = absl::ToUnixMillis(time); });
   }
 
-  ExprPtr TimeCall(const ast::Expr& expr, const Guards& guards) {
-    if (!ArgumentCount(expr, 2, expr.args.size())) return ErrorExpr(expr.span);
-    ExprPtr time = Check(*expr.args[0], guards, nullptr);
-    if (!Expect(*time, TypeKind::kTimestamp, absl::StrCat("`", expr.text, "`")))
-      return ErrorExpr(expr.span);
-    // The zone must be known at compile time: a literal, a const, or a def
-    // parameter bound to one.
-    ExprPtr zone = Check(*expr.args[1], guards, nullptr);
-    if (IsError(*zone)) return ErrorExpr(expr.span);
-    if (!IsConstant(*zone) || zone->type->kind != TypeKind::kString) {
-      state_.Error(DiagCode::kNotConstant, expr.args[1]->span,
-                   "the time zone must be a constant string",
-                   "for example \"Europe/Paris\" or \"UTC\"");
-      return ErrorExpr(expr.span);
-    }
-    const std::string& zone_name = zone->value.string_value;
-    absl::TimeZone time_zone;
-    if (!absl::LoadTimeZone(zone_name, &time_zone)) {
-      state_.Error(DiagCode::kUnknownTimeZone, expr.args[1]->span,
-                   absl::StrCat("unknown time zone `", zone_name, "`"),
-                   "use an IANA name such as \"Europe/Paris\", \"America/New_York\" or \"UTC\"");
-      return ErrorExpr(expr.span);
-    }
-    Builtin builtin = expr.text == "hour"      ? Builtin::kHour
-                      : expr.text == "minute"  ? Builtin::kMinute
-                      : expr.text == "weekday" ? Builtin::kWeekday
-                                               : Builtin::kDate;
-    const Type* type = builtin == Builtin::kWeekday
-                           ? state_.program.types.EnumOf(state_.program.weekday_enum)
-                       : builtin == Builtin::kDate ? state_.Prim(TypeKind::kString)
-                                                   : state_.Prim(TypeKind::kInt);
-    auto out = MakeExpr(CExprKind::kCall, type, expr.span);
-    out->builtin = builtin;
-    out->text = zone_name;
-    out->args.push_back(std::move(time));
-    return out;
-  }
-
   ExprPtr MethodCall(const ast::Expr& expr, const Guards& guards) {
     const ast::Expr& base = *expr.args[0];
     // `pkg.helper(args)` calls a def of an imported package.
@@ -1093,29 +1133,12 @@ class ExprChecker {
     }
     ExprPtr receiver = Check(base, guards, nullptr);
     if (IsError(*receiver)) return receiver;
-    struct Method {
-      const char* name;
-      TypeKind receiver;
-      Builtin builtin;
-      int arity;
-    };
-    static const Method kMethods[] = {
-        {"starts_with", TypeKind::kString, Builtin::kStartsWith, 1},
-        {"ends_with", TypeKind::kString, Builtin::kEndsWith, 1},
-        {"contains", TypeKind::kString, Builtin::kContains, 1},
-        {"lower", TypeKind::kString, Builtin::kLower, 0},
-        {"upper", TypeKind::kString, Builtin::kUpper, 0},
-        {"size", TypeKind::kString, Builtin::kStringSize, 0},
-        {"size", TypeKind::kSet, Builtin::kSetSize, 0},
-        {"contains", TypeKind::kSet, Builtin::kSetContains, 1},
-        {"contains_any", TypeKind::kSet, Builtin::kContainsAny, 1},
-        {"contains_all", TypeKind::kSet, Builtin::kContainsAll, 1},
-        {"is_empty", TypeKind::kSet, Builtin::kIsEmpty, 0},
-    };
-    const Method* method = nullptr;
+    const bc::BuiltinInfo* method = nullptr;
     std::vector<std::string> names;
-    for (const Method& candidate : kMethods) {
-      if (candidate.receiver != receiver->type->kind) continue;
+    for (const bc::BuiltinInfo& candidate : bc::kBuiltinInfo) {
+      if (candidate.form != bc::BuiltinForm::METHOD ||
+          ReceiverKind(candidate.self) != receiver->type->kind)
+        continue;
       names.push_back(candidate.name);
       if (expr.text == candidate.name) method = &candidate;
     }
@@ -1125,33 +1148,14 @@ class ExprChecker {
                    DidYouMean(expr.text, names));
       return ErrorExpr(expr.span);
     }
-    if (!ArgumentCount(expr, static_cast<size_t>(method->arity), expr.args.size() - 1)) {
-      return ErrorExpr(expr.span);
-    }
-    const Type* result = state_.Prim(TypeKind::kBool);
-    if (method->builtin == Builtin::kLower || method->builtin == Builtin::kUpper) {
-      result = state_.Prim(TypeKind::kString);
-    } else if (method->builtin == Builtin::kStringSize || method->builtin == Builtin::kSetSize) {
-      result = state_.Prim(TypeKind::kInt);
-    }
-    auto out = MakeExpr(CExprKind::kCall, result, expr.span);
+    size_t arity = method->arg != bc::Sig::_ ? 1 : 0;
+    if (!ArgumentCount(expr, arity, expr.args.size() - 1)) return ErrorExpr(expr.span);
+    auto out = MakeExpr(CExprKind::kCall, SigType(method->result, nullptr), expr.span);
     out->builtin = method->builtin;
     const Type* element = receiver->type->element;
     out->args.push_back(std::move(receiver));
-    if (method->arity == 1) {
-      const Type* expected = nullptr;
-      switch (method->builtin) {
-        case Builtin::kSetContains:
-          expected = element;
-          break;
-        case Builtin::kContainsAny:
-        case Builtin::kContainsAll:
-          expected = state_.program.types.SetOf(element);
-          break;
-        default:
-          expected = state_.Prim(TypeKind::kString);
-          break;
-      }
+    if (arity == 1) {
+      const Type* expected = SigType(method->arg, element);
       ExprPtr argument = Check(*expr.args[1], guards, expected);
       if (IsError(*argument)) return ErrorExpr(expr.span);
       if (expected != nullptr && !SameType(expected, argument->type)) {

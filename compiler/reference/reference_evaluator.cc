@@ -588,90 +588,112 @@ class Evaluator {
     return true;
   }
 
+  // Dispatches a builtin from WARDEN_BUILTINS (compiler/bytecode/opcodes.h) to
+  // its Ref* implementation below, on the evaluated arguments.
   bool Call(const CExpr& e, EvalValue* out) {
     std::vector<EvalValue> args(e.args.size());
     for (size_t k = 0; k < e.args.size(); ++k) {
       if (!Eval(*e.args[k], &args[k])) return false;
     }
-    auto need = [&](size_t n) {
-      return args.size() >= n
-                 ? true
-                 : Fail(EvalError::kMissingAttribute, "a call lacks arguments", e.span);
-    };
+    const bc::BuiltinInfo& info = bc::Info(e.builtin);
+    size_t arity = (info.self != bc::Sig::_ ? 1 : 0) +
+                   (info.arg != bc::Sig::_ && info.arg != bc::Sig::ZONE ? 1 : 0);
+    if (args.size() < arity)
+      return Fail(EvalError::kMissingAttribute, "a call lacks arguments", e.span);
     switch (e.builtin) {
-      case Builtin::kStartsWith:
-        if (!need(2)) return false;
-        *out = EvalValue::Bool(absl::StartsWith(args[0].s, args[1].s));
-        return true;
-      case Builtin::kEndsWith:
-        if (!need(2)) return false;
-        *out = EvalValue::Bool(absl::EndsWith(args[0].s, args[1].s));
-        return true;
-      case Builtin::kContains:
-        if (!need(2)) return false;
-        *out = EvalValue::Bool(args[0].s.find(args[1].s) != std::string::npos);
-        return true;
-      case Builtin::kLower:
-        if (!need(1)) return false;
-        *out = EvalValue::String(absl::AsciiStrToLower(args[0].s));
-        return true;
-      case Builtin::kUpper:
-        if (!need(1)) return false;
-        *out = EvalValue::String(absl::AsciiStrToUpper(args[0].s));
-        return true;
-      case Builtin::kStringSize:
-        if (!need(1)) return false;
-        *out = EvalValue::Int(static_cast<int64_t>(args[0].s.size()));
-        return true;
-      case Builtin::kSetSize:
-        if (!need(1)) return false;
-        *out = EvalValue::Int(static_cast<int64_t>(args[0].elements.size()));
-        return true;
-      case Builtin::kIsEmpty:
-        if (!need(1)) return false;
-        *out = EvalValue::Bool(args[0].elements.empty());
-        return true;
-      case Builtin::kSetContains:  // same as `x in S`
-        if (!need(2)) return false;
-        *out = EvalValue::Bool(In(args[1], args[0]));
-        return true;
-      case Builtin::kContainsAny: {
-        if (!need(2)) return false;
-        bool any = false;
-        for (const EvalValue& element : args[1].elements) any = any || Contains(args[0], element);
-        *out = EvalValue::Bool(any);
-        return true;
-      }
-      case Builtin::kContainsAll: {
-        if (!need(2)) return false;
-        bool all = true;
-        for (const EvalValue& element : args[1].elements) all = all && Contains(args[0], element);
-        *out = EvalValue::Bool(all);
-        return true;
-      }
-      case Builtin::kHour:
-      case Builtin::kMinute:
-      case Builtin::kWeekday:
-      case Builtin::kDate: {
-        if (!need(1)) return false;
-        absl::TimeZone zone;
-        if (!Zone(e.text, &zone, e.span)) return false;
-        absl::CivilSecond civil = absl::ToCivilSecond(absl::FromUnixMillis(args[0].i), zone);
-        if (e.builtin == Builtin::kHour) {
-          *out = EvalValue::Int(civil.hour());
-        } else if (e.builtin == Builtin::kMinute) {
-          *out = EvalValue::Int(civil.minute());
-        } else if (e.builtin == Builtin::kWeekday) {
-          // absl::Weekday counts from monday = 0, as the weekday enum does.
-          int day = static_cast<int>(absl::GetWeekday(civil));
-          *out = EvalValue::Enum(day, program_.weekday_enum->members[day]);
-        } else {
-          *out = EvalValue::String(absl::FormatCivilTime(absl::CivilDay(civil)));
-        }
-        return true;
-      }
+#define WARDEN_REF_CASE(name, text, form, self, arg, result, lowering, op, ref, usage, meaning) \
+  case Builtin::k##name:                                                                        \
+    return ref(e, args, out);
+      WARDEN_BUILTINS(WARDEN_REF_CASE)
+#undef WARDEN_REF_CASE
     }
     return Fail(EvalError::kMissingAttribute, "an unknown function", e.span);
+  }
+
+  using Args = std::vector<EvalValue>;
+  bool RefFolded(const CExpr& e, const Args&, EvalValue*) {
+    return Fail(EvalError::kMissingAttribute, "a constructor the checker did not fold", e.span);
+  }
+  bool RefStartsWith(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Bool(absl::StartsWith(a[0].s, a[1].s));
+    return true;
+  }
+  bool RefEndsWith(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Bool(absl::EndsWith(a[0].s, a[1].s));
+    return true;
+  }
+  bool RefContains(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Bool(a[0].s.find(a[1].s) != std::string::npos);
+    return true;
+  }
+  bool RefLower(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::String(absl::AsciiStrToLower(a[0].s));
+    return true;
+  }
+  bool RefUpper(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::String(absl::AsciiStrToUpper(a[0].s));
+    return true;
+  }
+  bool RefStringSize(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Int(static_cast<int64_t>(a[0].s.size()));
+    return true;
+  }
+  bool RefSetSize(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Int(static_cast<int64_t>(a[0].elements.size()));
+    return true;
+  }
+  bool RefIsEmpty(const CExpr&, const Args& a, EvalValue* out) {
+    *out = EvalValue::Bool(a[0].elements.empty());
+    return true;
+  }
+  bool RefSetContains(const CExpr&, const Args& a, EvalValue* out) {  // same as `x in S`
+    *out = EvalValue::Bool(In(a[1], a[0]));
+    return true;
+  }
+  bool RefContainsAny(const CExpr&, const Args& a, EvalValue* out) {
+    bool any = false;
+    for (const EvalValue& element : a[1].elements) any = any || Contains(a[0], element);
+    *out = EvalValue::Bool(any);
+    return true;
+  }
+  bool RefContainsAll(const CExpr&, const Args& a, EvalValue* out) {
+    bool all = true;
+    for (const EvalValue& element : a[1].elements) all = all && Contains(a[0], element);
+    *out = EvalValue::Bool(all);
+    return true;
+  }
+  // The civil time of timestamp a[0] in the call's time zone.
+  bool Civil(const CExpr& e, const Args& a, absl::CivilSecond* civil) {
+    absl::TimeZone zone;
+    if (!Zone(e.text, &zone, e.span)) return false;
+    *civil = absl::ToCivilSecond(absl::FromUnixMillis(a[0].i), zone);
+    return true;
+  }
+  bool RefHour(const CExpr& e, const Args& a, EvalValue* out) {
+    absl::CivilSecond civil;
+    if (!Civil(e, a, &civil)) return false;
+    *out = EvalValue::Int(civil.hour());
+    return true;
+  }
+  bool RefMinute(const CExpr& e, const Args& a, EvalValue* out) {
+    absl::CivilSecond civil;
+    if (!Civil(e, a, &civil)) return false;
+    *out = EvalValue::Int(civil.minute());
+    return true;
+  }
+  bool RefWeekday(const CExpr& e, const Args& a, EvalValue* out) {
+    absl::CivilSecond civil;
+    if (!Civil(e, a, &civil)) return false;
+    // absl::Weekday counts from monday = 0, as the weekday enum does.
+    int day = static_cast<int>(absl::GetWeekday(civil));
+    *out = EvalValue::Enum(day, program_.weekday_enum->members[day]);
+    return true;
+  }
+  bool RefDate(const CExpr& e, const Args& a, EvalValue* out) {
+    absl::CivilSecond civil;
+    if (!Civil(e, a, &civil)) return false;
+    *out = EvalValue::String(absl::FormatCivilTime(absl::CivilDay(civil)));
+    return true;
   }
 
   // ------------------------------------------------------------ policies
