@@ -515,13 +515,16 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
   VM_CASE(HOUR)
   VM_CASE(MINUTE)
   VM_CASE(WEEKDAY)
-  VM_CASE(DATE) {
+  VM_CASE(DATE)
+  VM_CASE(SECOND) {
     absl::CivilSecond civil =
         absl::ToCivilSecond(absl::FromUnixMillis(r[ip->b].i), prepared.zones[ip->c]);
     if (ip->op == Op::kHOUR) {
       r[ip->a].i = civil.hour();
     } else if (ip->op == Op::kMINUTE) {
       r[ip->a].i = civil.minute();
+    } else if (ip->op == Op::kSECOND) {
+      r[ip->a].i = civil.second();
     } else if (ip->op == Op::kWEEKDAY) {
       r[ip->a].i = static_cast<int64_t>(absl::GetWeekday(absl::CivilDay(civil)));  // monday = 0
     } else {

@@ -124,7 +124,9 @@ namespace warden::bc {
   X(LOOP,    _,  _,   J,     N,  "jump back to the FORNEXT at c (the only backward jump)")                     \
   /* records: set members and data values (request records are flattened into slots) */                       \
   X(FIELD,   RA, RR,  FIELD, W,  "a = field c of record b; absent: error missing_attribute")                   \
-  X(INR,     RB, RR,  RT,    W,  "a = record b in set c (field by field)")
+  X(INR,     RB, RR,  RT,    W,  "a = record b in set c (field by field)")                                     \
+  /* appended: time (ORDER OP keeps the numbers above) */                                                       \
+  X(SECOND,  RI, RI,  ZONE,  W,  "a = second (0-59) of timestamp b in zone c")
 // clang-format on
 
 enum class Op : uint8_t {
@@ -255,6 +257,8 @@ inline constexpr int kMaxRegisters = 256;
     "hour(t, tz)", "hour of `t` in time zone `tz`")                                                          \
   X(Minute,      "minute",       FN,     TIMESTAMP, ZONE,     INT,       OP,       MINUTE,   RefMinute,      \
     "minute(t, tz)", "minute of `t` in `tz`")                                                                \
+  X(Second,      "second",       FN,     TIMESTAMP, ZONE,     INT,       OP,       SECOND,   RefSecond,      \
+    "second(t, tz)", "second of `t` in `tz`")                                                                \
   X(Weekday,     "weekday",      FN,     TIMESTAMP, ZONE,     WEEKDAY,   OP,       WEEKDAY,  RefWeekday,     \
     "weekday(t, tz)", "day of the week of `t` in `tz`")                                                      \
   X(Date,        "date",         FN,     TIMESTAMP, ZONE,     STRING,    OP,       DATE,     RefDate,        \

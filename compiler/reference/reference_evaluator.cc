@@ -681,6 +681,12 @@ class Evaluator {
     *out = EvalValue::Int(civil.minute());
     return true;
   }
+  bool RefSecond(const CExpr& e, const Args& a, EvalValue* out) {
+    absl::CivilSecond civil;
+    if (!Civil(e, a, &civil)) return false;
+    *out = EvalValue::Int(civil.second());
+    return true;
+  }
   bool RefWeekday(const CExpr& e, const Args& a, EvalValue* out) {
     absl::CivilSecond civil;
     if (!Civil(e, a, &civil)) return false;
