@@ -50,13 +50,7 @@ int RunCheckRequest(const CheckRequestFlags& flags) {
     return kExitUsage;
   }
   absl::Time now = absl::Now();
-  if (!flags.now.empty()) {
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, flags.now, &now, &error)) {
-      PrintError(absl::StrCat("--now: not an RFC 3339 time: ", flags.now));
-      return kExitUsage;
-    }
-  }
+  if (!flags.now.empty() && !ParseTimeFlag("--now", flags.now, &now)) return kExitUsage;
 
   absl::StatusOr<server::PolicySource> source = MakePolicyLoader(*config)();
   if (!source.ok()) {

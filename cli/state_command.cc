@@ -9,9 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "compiler/internal/literals.h"
 #include "nlohmann/json.hpp"
 #include "runtime/auth/state_store.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::cli {
 
@@ -37,9 +38,9 @@ std::unique_ptr<auth::StateStore> OpenStateOrReport(const std::string& path, boo
 
 bool ParseDurationFlag(const std::string& flag, const std::string& text, absl::Duration* out) {
   int64_t millis = 0;
-  std::string error;
-  if (!internal::ParseDuration(text, &millis, &error)) {
-    PrintError(absl::StrCat(flag, ": `", text, "` ", error, " (e.g. 90d, 24h, 1h30m)"));
+  if (values::Error e = values::ParseDuration(text, &millis); e != values::Error::kNone) {
+    PrintError(
+        absl::StrCat(flag, ": `", text, "` ", values::ErrorText(e), " (e.g. 90d, 24h, 1h30m)"));
     return false;
   }
   *out = absl::Milliseconds(millis);
@@ -47,17 +48,18 @@ bool ParseDurationFlag(const std::string& flag, const std::string& text, absl::D
 }
 
 bool ParseTimeFlag(const std::string& flag, const std::string& text, absl::Time* out) {
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, out, &error)) {
-    PrintError(absl::StrCat(flag, ": `", text,
-                            "` is not an RFC 3339 time (e.g. 2026-11-28T10:00:00Z): ", error));
+  int64_t millis = 0;
+  if (values::Error e = values::ParseTimestamp(text, &millis); e != values::Error::kNone) {
+    PrintError(absl::StrCat(flag, ": `", text, "` ", values::ErrorText(e),
+                            " (an RFC 3339 time, e.g. 2026-11-28T10:00:00Z)"));
     return false;
   }
+  *out = absl::FromUnixMillis(millis);
   return true;
 }
 
 std::string FormatUtc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+  return values::TimestampString(absl::ToUnixSeconds(time) * 1000);  // to the second
 }
 
 namespace {

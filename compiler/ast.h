@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "compiler/source.h"
+#include "runtime/values/decimal.h"
 
 namespace warden::ast {
 
@@ -77,8 +78,9 @@ enum class ExprKind {
 enum class BinaryOp { kAnd, kOr, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kMod };
 const char* BinaryOpText(BinaryOp op);
 
-inline constexpr int64_t kDecimalScale = 10000;  // four fractional digits
-inline constexpr int kDecimalDigits = 4;
+// Four fractional digits (runtime/values/decimal.h).
+inline constexpr int64_t kDecimalScale = values::kDecimalScale;
+inline constexpr int kDecimalDigits = values::kDecimalDigits;
 
 struct Expr {
   ExprKind kind = ExprKind::kBool;

@@ -21,6 +21,7 @@
 #include "compiler/bytecode/combining.h"
 #include "compiler/bytecode/opcodes.h"
 #include "compiler/source.h"
+#include "runtime/values/ip.h"
 
 namespace warden {
 
@@ -115,12 +116,8 @@ struct Attribute {
 
 // ---------------------------------------------------------------- values
 
-struct IpNetwork {
-  bool v6 = false;
-  uint8_t bytes[16] = {};
-  int prefix = 0;  // 32 or 128 for a single address
-  bool operator==(const IpNetwork&) const = default;
-};
+// The tree's one IP struct (runtime/values/ip.h).
+using IpNetwork = values::IpNet;
 
 // A compile-time constant.
 struct Value {

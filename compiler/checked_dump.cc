@@ -5,8 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "compiler/internal/format_expr.h"
-#include "compiler/internal/ip.h"
-#include "compiler/internal/literals.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
 
 namespace warden {
 namespace {
@@ -42,7 +43,7 @@ class Dumper {
       std::vector<std::string> grants;
       for (int role : jit.grants) grants.push_back(program_.roles[role].name);
       Line(0, absl::StrCat("jit ", jit.name, " grants [", absl::StrJoin(grants, ", "), "] max ",
-                           jit.max_millis ? internal::FormatDuration(*jit.max_millis) : "none",
+                           jit.max_millis ? values::DurationString(*jit.max_millis) : "none",
                            " approvals ", jit.approvals));
     }
     for (const DataSlot& data : program_.data)
@@ -56,7 +57,7 @@ class Dumper {
     }
     for (const RateLimit& limit : program_.limits) {
       Line(0, absl::StrCat("limit ", limit.name, ": ", limit.count, " per ",
-                           internal::FormatDuration(limit.window_millis)));
+                           values::DurationString(limit.window_millis)));
       for (const auto& key : limit.keys) Expr(1, *key);
     }
     for (const Policy& policy : program_.policies) {
@@ -122,15 +123,15 @@ class Dumper {
       case TypeKind::kInt:
         return absl::StrCat(value.int_value);
       case TypeKind::kDecimal:
-        return internal::FormatDecimal(value.int_value);
+        return values::DecimalString(value.int_value);
       case TypeKind::kString:
         return internal::QuoteString(value.string_value);
       case TypeKind::kDuration:
-        return internal::FormatDuration(value.int_value);
+        return values::DurationString(value.int_value);
       case TypeKind::kTimestamp:
         return absl::StrCat("timestamp(", value.int_value, "ms)");
       case TypeKind::kIp:
-        return absl::StrCat("ip(", internal::FormatIpNetwork(value.ip), ")");
+        return absl::StrCat("ip(", values::IpString(value.ip), ")");
       case TypeKind::kEnum:
         return value.string_value;
       case TypeKind::kSet: {

@@ -12,8 +12,9 @@
 #include "compiler/bytecode/program.h"
 #include "compiler/internal/builtin_schema.h"
 #include "compiler/internal/checker_state.h"
-#include "compiler/internal/ip.h"
-#include "compiler/internal/literals.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden {
 namespace {
@@ -1171,26 +1172,28 @@ class DeclarationChecker {
         return;
       case TypeKind::kDuration: {
         int64_t millis = 0;
-        std::string error;
-        if (value.kind != Kind::kString || !internal::ParseDuration(value.text, &millis, &error)) {
+        if (value.kind != Kind::kString ||
+            values::ParseDuration(value.text, &millis) != values::Error::kNone) {
           mismatch("a duration string such as \"15m\"");
         }
         return;
       }
       case TypeKind::kTimestamp: {
-        absl::Time time;
-        std::string error;
+        int64_t millis = 0;
         if (value.kind != Kind::kString ||
-            !absl::ParseTime(absl::RFC3339_full, value.text, &time, &error)) {
+            values::ParseTimestamp(value.text, &millis) != values::Error::kNone) {
           mismatch("an RFC 3339 timestamp string such as \"2026-01-31T09:00:00Z\"");
         }
         return;
       }
-      case TypeKind::kIp:
-        if (value.kind != Kind::kString || !internal::ParseIpNetwork(value.text)) {
+      case TypeKind::kIp: {
+        values::IpNet ip;
+        if (value.kind != Kind::kString ||
+            values::ParseIp(value.text, &ip) != values::Error::kNone) {
           mismatch("an IP address or CIDR string");
         }
         return;
+      }
       case TypeKind::kEnum:
         if (value.kind != Kind::kString || type->enumeration->Find(value.text) < 0) {
           RequestError(value.span, absl::StrCat("`", path, "` must be one of ",

@@ -15,6 +15,8 @@
 #include "antlr4-runtime.h"
 #include "compiler/internal/literals.h"
 #include "compiler/internal/utf8.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
 
 namespace warden {
 namespace {
@@ -280,10 +282,10 @@ class AstBuilder {
 
   int64_t DecimalValue(antlr4::Token* token) {
     int64_t value = 0;
-    std::string error;
-    if (!internal::ParseDecimal(token->getText(), &value, &error)) {
+    if (values::Error e = values::ParseDecimal(token->getText(), &value);
+        e != values::Error::kNone) {
       sink_.Report(DiagCode::kInvalidLiteral, SpanOf(token),
-                   absl::StrCat("decimal `", token->getText(), "` ", error),
+                   absl::StrCat("decimal `", token->getText(), "` ", values::ErrorText(e)),
                    absl::StrCat("decimals have at most ", ast::kDecimalDigits,
                                 " fractional digits and 14 integer digits"));
     }
@@ -292,10 +294,10 @@ class AstBuilder {
 
   int64_t DurationValue(antlr4::Token* token) {
     int64_t millis = 0;
-    std::string error;
-    if (!internal::ParseDuration(token->getText(), &millis, &error)) {
+    if (values::Error e = values::ParseDuration(token->getText(), &millis);
+        e != values::Error::kNone) {
       sink_.Report(DiagCode::kInvalidLiteral, SpanOf(token),
-                   absl::StrCat("duration `", token->getText(), "` ", error));
+                   absl::StrCat("duration `", token->getText(), "` ", values::ErrorText(e)));
     }
     return millis;
   }

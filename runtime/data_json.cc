@@ -4,52 +4,101 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace warden {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxDepth = 32;  // records nest as deep as their schema
+constexpr size_t kMaxDepth = 32;  // records nest as deep as their schema
 
-absl::StatusOr<DataValue> Convert(const json& v, int depth) {
-  if (depth > kMaxDepth) return absl::InvalidArgumentError("data: values nest too deeply");
-  if (v.is_null()) return DataValue::Null();
-  if (v.is_boolean()) return DataValue::Bool(v.get<bool>());
-  if (v.is_number_integer()) return DataValue::Int(v.get<int64_t>());
-  if (v.is_number()) return DataValue::String(v.dump());
-  if (v.is_string()) return DataValue::String(v.get<std::string>());
-  if (v.is_object()) {
-    std::vector<DataField> fields;
-    for (const auto& [name, item] : v.items()) {
-      absl::StatusOr<DataValue> field = Convert(item, depth + 1);
-      if (!field.ok()) return field.status();
-      fields.push_back(DataField{name, *std::move(field)});
+// Builds DataValues straight from the parser's events, so that a number
+// that is not an int64 reaches the engine as the text it was written in
+// ("10.50", "1e2"): runtime/values then reads it with the one decimal
+// grammar (a DOM would have re-printed 1e2 as "100.0" and accepted it).
+class Builder : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return Add(DataValue::Null()); }
+  bool boolean(bool v) override { return Add(DataValue::Bool(v)); }
+  bool number_integer(number_integer_t v) override { return Add(DataValue::Int(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (v > static_cast<number_unsigned_t>(INT64_MAX))
+      return Add(DataValue::String(absl::StrCat(v)));
+    return Add(DataValue::Int(static_cast<int64_t>(v)));
+  }
+  bool number_float(number_float_t, const string_t& text) override {
+    return Add(DataValue::String(text));
+  }
+  bool string(string_t& v) override { return Add(DataValue::String(std::move(v))); }
+  bool binary(binary_t&) override { return Fail("data: binary values are not JSON"); }
+  bool start_object(std::size_t) override { return Open(DataValue::Object({})); }
+  bool key(string_t& name) override {
+    keys_.back() = std::move(name);
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(DataValue::List({})); }
+  bool end_array() override { return Close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return Fail("data must be a JSON object");
+  }
+
+  absl::StatusOr<DataValue> Take() {
+    if (!error_.ok()) return error_;
+    if (!done_ || root_.kind != DataValue::Kind::kObject)
+      return absl::InvalidArgumentError("data must be a JSON object");
+    return std::move(root_);
+  }
+
+ private:
+  bool Fail(const char* message) {
+    if (error_.ok()) error_ = absl::InvalidArgumentError(message);
+    return false;
+  }
+  bool Add(DataValue value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      done_ = true;
+    } else if (stack_.back().kind == DataValue::Kind::kObject) {
+      stack_.back().fields.push_back(DataField{std::move(keys_.back()), std::move(value)});
+    } else {
+      stack_.back().list.push_back(std::move(value));
     }
-    return DataValue::Object(std::move(fields));
+    return true;
   }
-  if (!v.is_array()) return absl::InvalidArgumentError("data: a value of an unknown JSON type");
-  std::vector<DataValue> list;
-  for (const json& item : v) {
-    absl::StatusOr<DataValue> element = Convert(item, depth + 1);
-    if (!element.ok()) return element.status();
-    list.push_back(*std::move(element));
+  bool Open(DataValue container) {
+    if (stack_.size() > kMaxDepth) return Fail("data: values nest too deeply");
+    stack_.push_back(std::move(container));
+    keys_.emplace_back();
+    return true;
   }
-  return DataValue::List(std::move(list));
-}
+  bool Close() {
+    DataValue value = std::move(stack_.back());
+    stack_.pop_back();
+    keys_.pop_back();
+    return Add(std::move(value));
+  }
+
+  std::vector<DataValue> stack_;
+  std::vector<std::string> keys_;
+  DataValue root_;
+  bool done_ = false;
+  absl::Status error_;
+};
 
 }  // namespace
 
 absl::StatusOr<std::vector<std::pair<std::string, DataValue>>> ParseDataJson(
     std::string_view text) {
-  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return absl::InvalidArgumentError("data must be a JSON object");
+  Builder builder;
+  json::sax_parse(text, &builder, json::input_format_t::json, /*strict=*/true,
+                  /*ignore_comments=*/false);
+  absl::StatusOr<DataValue> root = builder.Take();
+  if (!root.ok()) return root.status();
   std::vector<std::pair<std::string, DataValue>> out;
-  for (const auto& [name, value] : parsed.items()) {
-    absl::StatusOr<DataValue> converted = Convert(value, 0);
-    if (!converted.ok()) return converted.status();
-    out.emplace_back(name, *std::move(converted));
-  }
+  for (DataField& field : root->fields)
+    out.emplace_back(std::move(field.name), std::move(field.value));
   return out;
 }
 

@@ -1,9 +1,9 @@
 #include "runtime/limit_key.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <string_view>
+
+#include "runtime/values/ip.h"
 
 namespace warden::rt {
 namespace {
@@ -23,17 +23,9 @@ void AppendCounted(std::string* out, char tag, std::string_view bytes) {
 }
 
 void AppendIp(std::string* out, const bc::IpNet& ip) {
-  char buffer[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, sizeof(buffer)) == nullptr) {
-    out->push_back('?');
-    return;
-  }
+  char buffer[values::kMaxIpText];
   out->push_back('p');
-  out->append(buffer);
-  if (ip.prefix != (ip.v6 ? 128 : 32)) {
-    out->push_back('/');
-    AppendInt(out, ip.prefix);
-  }
+  out->append(buffer, values::FormatIp(ip, buffer));
 }
 
 // The attribute whose value lives in `slot`: attribute n has slot n except

@@ -11,8 +11,6 @@
 //     reference decoder (its problems are reported last).
 #include "runtime/request_decoder.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -24,6 +22,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/record_value.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 #include "simdjson.h"
 
 namespace warden::rt {
@@ -216,7 +218,18 @@ NumberKind ParseNumber(std::string_view text, int64_t* out) {
   }
   if (i != n) return NumberKind::kMalformed;
   if (exponent) return NumberKind::kNotDecimal;
-  if (frac_begin != 0 && frac_end - frac_begin > 4) return NumberKind::kTooPrecise;
+  if (frac_begin != 0) {  // JSON has checked the grammar; runtime/values reads the decimal
+    switch (values::ParseDecimal(text, out)) {
+      case values::Error::kNone:
+        return NumberKind::kDecimal;
+      case values::Error::kPrecision:
+        return NumberKind::kTooPrecise;
+      case values::Error::kRange:
+        return NumberKind::kOutOfRange;
+      default:
+        return NumberKind::kMalformed;
+    }
+  }
   // The magnitude, negated at the end (so INT64_MIN is representable).
   uint64_t whole = 0;
   for (size_t k = int_begin; k < int_end; ++k) {
@@ -225,167 +238,9 @@ NumberKind ParseNumber(std::string_view text, int64_t* out) {
       return NumberKind::kOutOfRange;
   }
   uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
-  if (frac_begin == 0) {
-    if (whole > limit) return NumberKind::kOutOfRange;
-    *out = negative ? static_cast<int64_t>(0 - whole) : static_cast<int64_t>(whole);
-    return NumberKind::kInt;
-  }
-  uint64_t fraction = 0;
-  for (size_t k = frac_begin; k < frac_begin + 4; ++k)
-    fraction = fraction * 10 + (k < frac_end ? static_cast<uint64_t>(text[k] - '0') : 0);
-  uint64_t scaled = 0;
-  // The reference reads the whole part as an int64 and scales it, then
-  // negates: the most negative decimal is -(INT64_MAX).
-  if (whole > (uint64_t{1} << 63) - 1 || __builtin_mul_overflow(whole, uint64_t{10000}, &scaled) ||
-      __builtin_add_overflow(scaled, fraction, &scaled) || scaled > (uint64_t{1} << 63) - 1)
-    return NumberKind::kOutOfRange;
-  *out = negative ? -static_cast<int64_t>(scaled) : static_cast<int64_t>(scaled);
-  return NumberKind::kDecimal;
-}
-
-// "1h30m" -> ms: units ms, s, m, h, d, from largest to smallest, each once.
-bool ParseDurationText(std::string_view text, int64_t* out) {
-  if (text.empty()) return false;
-  int64_t total = 0;
-  int64_t previous = INT64_MAX;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    int64_t amount = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (__builtin_mul_overflow(amount, 10, &amount) ||
-          __builtin_add_overflow(amount, text[i] - '0', &amount))
-        return false;
-      ++i;
-    }
-    if (i == start) return false;
-    int64_t unit = 0;
-    if (text.substr(i, 2) == "ms") {
-      unit = 1;
-      i += 2;
-    } else if (i < text.size()) {
-      switch (text[i]) {
-        case 's':
-          unit = 1000;
-          break;
-        case 'm':
-          unit = 60 * 1000;
-          break;
-        case 'h':
-          unit = 60 * 60 * 1000;
-          break;
-        case 'd':
-          unit = 24 * 60 * 60 * 1000;
-          break;
-        default:
-          break;
-      }
-      ++i;
-    }
-    if (unit == 0 || unit >= previous) return false;
-    previous = unit;
-    int64_t part = 0;
-    if (__builtin_mul_overflow(amount, unit, &part) || __builtin_add_overflow(part, total, &total))
-      return false;
-  }
-  *out = total;
-  return true;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-bool Digits(std::string_view s, size_t at, size_t count, unsigned* out) {
-  unsigned v = 0;
-  for (size_t k = at; k < at + count; ++k) {
-    if (k >= s.size() || s[k] < '0' || s[k] > '9') return false;
-    v = v * 10 + static_cast<unsigned>(s[k] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// RFC 3339 -> ms since the epoch, as absl::ParseTime(absl::RFC3339_full)
-// followed by absl::ToUnixMillis. The common form
-// "YYYY-MM-DDTHH:MM:SS[.fff…]Z" is read directly; anything else goes to absl.
-bool ParseTimestampText(std::string_view text, int64_t* out) {
-  unsigned year, month, day, hour, minute, second;
-  if (text.size() >= 20 && Digits(text, 0, 4, &year) && text[4] == '-' &&
-      Digits(text, 5, 2, &month) && text[7] == '-' && Digits(text, 8, 2, &day) && text[10] == 'T' &&
-      Digits(text, 11, 2, &hour) && text[13] == ':' && Digits(text, 14, 2, &minute) &&
-      text[16] == ':' && Digits(text, 17, 2, &second) && text.back() == 'Z' && month >= 1 &&
-      month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59) {
-    static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    unsigned month_days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
-    size_t i = 19;
-    int64_t millis = 0;
-    bool fast = day <= month_days;
-    if (fast && text[i] == '.') {
-      size_t begin = ++i;
-      while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-        if (i - begin < 3) millis = millis * 10 + (text[i] - '0');
-        ++i;
-      }
-      for (size_t k = std::min<size_t>(i - begin, 3); k < 3; ++k) millis *= 10;
-      fast = i > begin;
-    }
-    if (fast && i == text.size() - 1) {
-      int64_t days = DaysFromCivil(year, month, day);
-      *out = ((days * 24 + hour) * 60 + minute) * 60000 + int64_t{second} * 1000 + millis;
-      return true;
-    }
-  }
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, absl::string_view(text.data(), text.size()), &time,
-                       &error))
-    return false;
-  if (time < absl::FromUnixMillis(INT64_MIN) || time > absl::FromUnixMillis(INT64_MAX))
-    return false;
-  *out = absl::ToUnixMillis(time);
-  return true;
-}
-
-// An address or CIDR network, as the reference (inet_pton; host bits clear).
-bool ParseIpText(std::string_view text, bc::IpNet* out) {
-  char address[64];
-  std::string_view addr = text;
-  int prefix = -1;
-  if (size_t slash = text.find('/'); slash != std::string_view::npos) {
-    addr = text.substr(0, slash);
-    std::string_view digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 ||
-        !absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &prefix))
-      return false;
-  }
-  if (addr.size() >= sizeof(address)) return false;
-  std::memcpy(address, addr.data(), addr.size());
-  address[addr.size()] = '\0';
-  bc::IpNet ip;
-  if (inet_pton(AF_INET, address, ip.bytes) == 1) {
-    ip.v6 = false;
-    if (prefix > 32) return false;
-    ip.prefix = static_cast<uint8_t>(prefix < 0 ? 32 : prefix);
-  } else if (inet_pton(AF_INET6, address, ip.bytes) == 1) {
-    ip.v6 = true;
-    if (prefix > 128) return false;
-    ip.prefix = static_cast<uint8_t>(prefix < 0 ? 128 : prefix);
-  } else {
-    return false;
-  }
-  int bits = ip.v6 ? 128 : 32;
-  for (int bit = ip.prefix; bit < bits; ++bit) {
-    if (ip.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;
-  }
-  *out = ip;
-  return true;
+  if (whole > limit) return NumberKind::kOutOfRange;
+  *out = negative ? static_cast<int64_t>(0 - whole) : static_cast<int64_t>(whole);
+  return NumberKind::kInt;
 }
 
 bool IpLess(const bc::IpNet& a, const bc::IpNet& b) {
@@ -836,7 +691,7 @@ bool RequestDecoder::Impl::Scalar(od::value& v, od::json_type type, bc::TypeCode
           out->i = n;
           *ok = true;
         } else {
-          *ok = !__builtin_mul_overflow(n, int64_t{10000}, &out->i);
+          *ok = !__builtin_mul_overflow(n, values::kDecimalScale, &out->i);
         }
       }
       return true;
@@ -851,13 +706,13 @@ bool RequestDecoder::Impl::Scalar(od::value& v, od::json_type type, bc::TypeCode
           *ok = true;
           return true;
         case bc::TypeCode::kDuration:
-          *ok = ParseDurationText(s, &out->i);
+          *ok = values::ParseDuration(s, &out->i) == values::Error::kNone;
           return true;
         case bc::TypeCode::kTimestamp:
-          *ok = ParseTimestampText(s, &out->i);
+          *ok = values::ParseTimestamp(s, &out->i) == values::Error::kNone;
           return true;
         case bc::TypeCode::kIp:
-          *ok = ParseIpText(s, ip);
+          *ok = values::ParseIp(s, ip) == values::Error::kNone;
           return true;
         case bc::TypeCode::kEnum: {
           if (enumeration < 0 || static_cast<size_t>(enumeration) >= schema->enums.size())

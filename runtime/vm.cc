@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "runtime/record_value.h"
+#include "runtime/values/ip.h"
 
 namespace warden::rt {
 
@@ -140,16 +141,6 @@ bool ScalarEqual(ValueKind kind, const Value& a, const Value& b) {
     default:
       return a.i == b.i;
   }
-}
-
-bool IpContains(const bc::IpNet& network, const bc::IpNet& address) {
-  if (network.v6 != address.v6 || address.prefix < network.prefix) return false;
-  int full = network.prefix / 8;
-  if (std::memcmp(network.bytes, address.bytes, full) != 0) return false;
-  int rest = network.prefix % 8;
-  if (rest == 0) return true;
-  uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
-  return (network.bytes[full] & mask) == (address.bytes[full] & mask);
 }
 
 // ---------------------------------------------------------------- risk
@@ -438,13 +429,13 @@ EvalError Run(const Prepared& prepared, const Frame& frame, Scratch& scratch, ui
     bool inside = false;
     if (set.element == ValueKind::kIp) {
       for (uint32_t i = 0; i < set.size && !inside; ++i)
-        inside = IpContains(*set.data[i].ip, *r[ip->b].ip);
+        inside = values::InNetwork(*set.data[i].ip, *r[ip->b].ip);
     }
     r[ip->a].i = inside;
     VM_NEXT();
   }
   VM_CASE(INNET) {
-    r[ip->a].i = IpContains(*r[ip->c].ip, *r[ip->b].ip);
+    r[ip->a].i = values::InNetwork(*r[ip->c].ip, *r[ip->b].ip);
     VM_NEXT();
   }
 

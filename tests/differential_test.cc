@@ -21,8 +21,6 @@
 // the seed.
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -38,13 +36,17 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/time.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "compiler/reference/reference_evaluator.h"
 #include "compiler/reference/request.h"
 #include "compiler/reference/vm_bridge.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden {
 namespace {
@@ -187,8 +189,10 @@ class Generator {
   // Every declared data value, as the JSON object `warden eval --data` reads.
   std::string Data() {
     std::vector<std::string> members;
+    spell_invalid_ = false;
     for (const DataSlot& data : program_.data)
       members.push_back(absl::StrCat(Quote(data.name), ": ", ValueText(data.type, "data")));
+    spell_invalid_ = true;
     return absl::StrCat("{", absl::StrJoin(members, ", "), "}");
   }
 
@@ -247,16 +251,15 @@ class Generator {
       case TypeKind::kInt:
         return absl::StrCat(Int());
       case TypeKind::kDecimal:
-        return DecimalText(Decimal());
+        return DecimalSpelling(Decimal());
       case TypeKind::kString:
         return Quote(String());
       case TypeKind::kDuration:
-        return Quote(absl::StrCat(Duration(), "ms"));
+        return Quote(DurationSpelling(Duration()));
       case TypeKind::kTimestamp:
-        return Quote(absl::FormatTime(absl::RFC3339_full, absl::FromUnixMillis(Timestamp()),
-                                      absl::UTCTimeZone()));
+        return Quote(TimestampSpelling(Timestamp()));
       case TypeKind::kIp:
-        return Quote(Ip());
+        return Quote(IpSpelling(Ip()));
       case TypeKind::kEnum: {
         const std::vector<std::string>& members = type->enumeration->members;
         if (members.empty() || Chance(3)) return Quote("not_a_member");  // wrong_type: absent
@@ -351,7 +354,7 @@ class Generator {
     return kDefaultTestTimeMillis + Range(-400 * kDay, 400 * kDay);
   }
 
-  std::string Ip() {
+  IpNetwork Ip() {
     const std::vector<Value>& pool = constants_.Of(TypeKind::kIp);
     IpNetwork ip;
     if (!pool.empty() && Chance(60)) {
@@ -376,24 +379,101 @@ class Generator {
       for (int k = 0; k < bytes; ++k) ip.bytes[k] = static_cast<uint8_t>(Next());
       ip.prefix = ip.v6 ? 128 : 32;
     }
-    char buffer[INET6_ADDRSTRLEN] = {};
-    inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, sizeof(buffer));
-    int max = ip.v6 ? 128 : 32;
-    if (ip.prefix == max) return buffer;
-    return absl::StrCat(std::string(buffer), "/", ip.prefix);
+    return ip;
   }
 
-  static std::string DecimalText(int64_t scaled) {
-    uint64_t magnitude =
-        scaled < 0 ? 0 - static_cast<uint64_t>(scaled) : static_cast<uint64_t>(scaled);
-    std::string fraction = absl::StrCat(magnitude % 10000);
-    fraction.insert(0, 4 - fraction.size(), '0');
-    return absl::StrCat(scaled < 0 ? "-" : "", magnitude / 10000, ".", fraction);
+  // Values are spelled canonically, in another valid spelling, or (in
+  // requests only: a data file that does not load is no comparison) in an
+  // invalid one, which both decoders must refuse alike
+  // (docs/language.md, "Value syntax").
+  bool Misspell() { return spell_invalid_ && Chance(4); }
+
+  std::string DecimalSpelling(int64_t scaled) {
+    std::string canonical = values::DecimalString(scaled);
+    if (Misspell()) return Pick(2) == 0 ? absl::StrCat(canonical, "1e0") : canonical + "00001";
+    switch (Pick(3)) {
+      case 0:
+        return canonical;
+      case 1: {  // always four fractional digits: "10.5000"
+        std::string padded = canonical;
+        padded.append(4 - (padded.size() - padded.find('.') - 1), '0');
+        return padded;
+      }
+      default:  // a whole number as an integer: "800"
+        return scaled % values::kDecimalScale == 0 ? absl::StrCat(scaled / values::kDecimalScale)
+                                                   : canonical;
+    }
+  }
+
+  std::string DurationSpelling(int64_t millis) {
+    std::string canonical = values::DurationString(millis);
+    if (Misspell()) return Pick(2) == 0 ? canonical + canonical : canonical + " ";
+    switch (Pick(4)) {
+      case 0:
+        return canonical;
+      case 1:
+        return absl::StrCat(millis, "ms");
+      case 2:
+        return millis % 1000 == 0 ? absl::StrCat(millis / 1000, "s") : canonical;
+      default:
+        return "00" + canonical;  // leading zeros read as written
+    }
+  }
+
+  std::string TimestampSpelling(int64_t millis) {
+    std::string canonical = values::TimestampString(millis);
+    if (Misspell()) return canonical.substr(0, canonical.size() - 1);  // no offset
+    switch (Pick(4)) {
+      case 0:
+        return canonical;
+      case 1: {  // the same instant at another offset
+        int minutes = static_cast<int>(Range(-23 * 60 - 59, 23 * 60 + 59));
+        std::string local = values::TimestampString(millis + int64_t{minutes} * 60000);
+        local.pop_back();
+        int magnitude = minutes < 0 ? -minutes : minutes;
+        return absl::StrFormat("%s%c%02d:%02d", local, minutes < 0 ? '-' : '+', magnitude / 60,
+                               magnitude % 60);
+      }
+      case 2: {  // lower case, and digits past the millisecond
+        std::string lower = canonical;
+        lower.pop_back();
+        size_t dot = lower.find('.');
+        if (dot == std::string::npos) {
+          dot = lower.size();
+          lower += '.';
+        }
+        lower.append(dot + 4 - lower.size(), '0');  // the milliseconds, then finer digits
+        lower += "999z";
+        lower[10] = 't';
+        return lower;
+      }
+      default:
+        return absl::StrCat(canonical.substr(0, canonical.size() - 1), "+00:00");
+    }
+  }
+
+  std::string IpSpelling(const IpNetwork& ip) {
+    std::string canonical = values::IpString(ip);
+    if (Misspell()) return Pick(2) == 0 ? "0" + canonical : canonical + "%eth0";
+    if (Pick(3) != 0) return canonical;
+    if (!ip.v6) {  // IPv4-mapped IPv6 is the IPv4 address
+      int max = 32;
+      std::string address = canonical.substr(0, canonical.find('/'));
+      return ip.prefix == max ? "::ffff:" + address
+                              : absl::StrCat("::FFFF:", address, "/", 96 + ip.prefix);
+    }
+    std::string expanded;  // eight groups with leading zeros, upper case
+    for (int group = 0; group < 8; ++group) {
+      absl::StrAppendFormat(&expanded, "%s%02X%02X", group == 0 ? "" : ":", ip.bytes[2 * group],
+                            ip.bytes[2 * group + 1]);
+    }
+    return ip.prefix == 128 ? expanded : absl::StrCat(expanded, "/", ip.prefix);
   }
 
   const CheckedProgram& program_;
   Constants constants_;
   std::mt19937_64 rng_;
+  bool spell_invalid_ = true;
 };
 
 struct Target {

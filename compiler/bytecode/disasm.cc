@@ -1,24 +1,15 @@
 #include "compiler/bytecode/disasm.h"
 
-#include <arpa/inet.h>
-
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "runtime/values/ip.h"
 
 namespace warden::bc {
 namespace {
-
-std::string IpText(const IpNet& ip) {
-  char buffer[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, sizeof(buffer));
-  std::string text = buffer;
-  if (ip.prefix != (ip.v6 ? 128 : 32)) absl::StrAppend(&text, "/", ip.prefix);
-  return text;
-}
 
 std::string ShapeText(const Program& p, uint32_t shape) {
   return shape < p.records.size() ? absl::StrCat("record ", p.records[shape].name)
@@ -74,7 +65,7 @@ std::string ConstantText(const Program& p, uint32_t index) {
     case ValueKind::kString:
       return absl::StrCat("\"", absl::CEscape(k.s), "\"");
     case ValueKind::kIp:
-      return IpText(k.ip);
+      return values::IpString(k.ip);
     case ValueKind::kSet: {
       std::vector<std::string> members;
       for (uint32_t e : k.elements) members.push_back(e < index ? ConstantText(p, e) : "?");

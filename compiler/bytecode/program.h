@@ -21,6 +21,7 @@
 
 #include "compiler/bytecode/combining.h"
 #include "compiler/bytecode/opcodes.h"
+#include "runtime/values/ip.h"
 
 namespace warden::bc {
 
@@ -219,13 +220,8 @@ struct PolicySet {
   uint32_t line = 0;
 };
 
-// An IP address or network. IPv4 uses bytes[0..3].
-struct IpNet {
-  uint8_t bytes[16] = {};
-  uint8_t prefix = 0;  // 32 or 128 for one address
-  bool v6 = false;
-  bool operator==(const IpNet&) const = default;
-};
+// An IP address or network: the tree's one IP struct (runtime/values/ip.h).
+using IpNet = values::IpNet;
 
 // A constant-pool entry. Pool entries are unique (the code generator
 // deduplicates them); sets list their members as indices of earlier scalar

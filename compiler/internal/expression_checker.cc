@@ -12,8 +12,9 @@
 #include "absl/time/time.h"
 #include "compiler/checker.h"
 #include "compiler/internal/checker_state.h"
-#include "compiler/internal/ip.h"
 #include "re2/re2.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::internal {
 namespace {
@@ -1096,25 +1097,23 @@ class ExprChecker {
       return ErrorExpr(expr.span);
     }
     if (builtin == Builtin::kIp) {
-      std::optional<IpNetwork> network = ParseIpNetwork(argument.text);
-      if (!network) {
+      values::IpNet network;
+      if (values::ParseIp(argument.text, &network) != values::Error::kNone) {
         state_.Error(DiagCode::kInvalidLiteral, argument.span,
                      absl::StrCat("`", argument.text, "` is not an IP address or CIDR network"),
                      "write `192.0.2.1`, `10.0.0.0/8` or `2001:db8::/32`; host bits must be zero");
         return ErrorExpr(expr.span);
       }
-      return Constant(expr.span, TypeKind::kIp, [&](Value& v) { v.ip = *network; });
+      return Constant(expr.span, TypeKind::kIp, [&](Value& v) { v.ip = network; });
     }
-    absl::Time time;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, argument.text, &time, &error)) {
+    int64_t millis = 0;
+    if (values::ParseTimestamp(argument.text, &millis) != values::Error::kNone) {
       state_.Error(DiagCode::kInvalidLiteral, argument.span,
                    absl::StrCat("`", argument.text, "` is not an RFC 3339 timestamp"),
                    "write `2026-01-31T09:00:00Z` or with an offset `+01:00`");
       return ErrorExpr(expr.span);
     }
-    return Constant(expr.span, TypeKind::kTimestamp,
-                    [&](Value& v) { v.int_value = absl::ToUnixMillis(time); });
+    return Constant(expr.span, TypeKind::kTimestamp, [&](Value& v) { v.int_value = millis; });
   }
 
   ExprPtr MethodCall(const ast::Expr& expr, const Guards& guards) {

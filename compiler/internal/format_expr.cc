@@ -5,7 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "compiler/internal/literals.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
 
 namespace warden::internal {
 namespace {
@@ -67,9 +68,9 @@ std::string NumberText(const ast::Expr& expr) {
   }
   switch (expr.kind) {
     case ast::ExprKind::kDecimal:
-      return FormatDecimal(expr.int_value);
+      return values::DecimalString(expr.int_value);
     case ast::ExprKind::kDuration:
-      return FormatDuration(expr.int_value);
+      return values::DurationString(expr.int_value);
     default:
       return absl::StrCat(expr.int_value);
   }
@@ -432,7 +433,7 @@ std::string FormatJsonInline(const ast::JsonValue& value) {
     case Kind::kInt:
       return value.text.empty() ? absl::StrCat(value.int_value) : value.text;
     case Kind::kDecimal:
-      return value.text.empty() ? FormatDecimal(value.int_value) : value.text;
+      return value.text.empty() ? values::DecimalString(value.int_value) : value.text;
     case Kind::kString:
       return QuoteString(value.text);
     case Kind::kArray: {

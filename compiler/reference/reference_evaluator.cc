@@ -12,8 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "compiler/internal/ip.h"
 #include "re2/re2.h"
+#include "runtime/values/ip.h"
 
 namespace warden {
 namespace {
@@ -549,13 +549,12 @@ class Evaluator {
   // `x in S`: membership, or for addresses, inside a network.
   static bool In(const EvalValue& element, const EvalValue& collection) {
     if (collection.kind == K::kIp)
-      return element.kind == K::kIp && internal::NetworkContains(collection.ip, element.ip);
+      return element.kind == K::kIp && values::InNetwork(collection.ip, element.ip);
     if (collection.kind != K::kSet) return false;
     if (element.kind == K::kEnum && element.i < 0) return false;  // an undeclared action
     if (element.kind == K::kIp) {
       for (const EvalValue& network : collection.elements) {
-        if (network.kind == K::kIp && internal::NetworkContains(network.ip, element.ip))
-          return true;
+        if (network.kind == K::kIp && values::InNetwork(network.ip, element.ip)) return true;
       }
       return false;
     }

@@ -12,8 +12,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "compiler/internal/ip.h"
-#include "compiler/internal/literals.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden {
 
@@ -144,16 +146,15 @@ std::string FormatValue(const EvalValue& value) {
     case EvalValue::Kind::kInt:
       return absl::StrCat(value.i);
     case EvalValue::Kind::kDecimal:
-      return internal::FormatDecimal(value.i);
+      return values::DecimalString(value.i);
     case EvalValue::Kind::kString:
       return absl::StrCat("\"", value.s, "\"");
     case EvalValue::Kind::kDuration:
-      return internal::FormatDuration(value.i);
+      return values::DurationString(value.i);
     case EvalValue::Kind::kTimestamp:
-      return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::FromUnixMillis(value.i),
-                              absl::UTCTimeZone());
+      return values::TimestampString(value.i);
     case EvalValue::Kind::kIp:
-      return internal::FormatIpNetwork(value.ip);
+      return values::IpString(value.ip);
     case EvalValue::Kind::kEnum:
       return value.s;
     case EvalValue::Kind::kSet: {
@@ -181,7 +182,7 @@ nlohmann::json ValueJson(const EvalValue& value) {
     case EvalValue::Kind::kDecimal:
       // The double nearest the exact decimal (converting the scaled int to a
       // double first would round twice beyond 2^53).
-      return std::strtod(internal::FormatDecimal(value.i).c_str(), nullptr);
+      return std::strtod(values::DecimalString(value.i).c_str(), nullptr);
     case EvalValue::Kind::kString:
       return value.s;
     case EvalValue::Kind::kDuration:   // "15m"
@@ -282,13 +283,14 @@ class JsonBuilder : public nlohmann::json_sax<json> {
     ast::JsonValue v;
     v.kind = JKind::kDecimal;
     v.text = text;
-    std::string why;
     if (text.find_first_not_of("-0123456789") == std::string::npos) {
       return Fail(absl::StrCat("the number `", text, "` is out of range"));
     }
-    if (!internal::ParseDecimal(text, &v.int_value, &why)) {
-      return Fail(absl::StrCat("the number `", text, "` ", why,
-                               " (decimals have at most 4 fractional digits and no exponent)"));
+    if (values::Error e = values::ParseDecimal(text, &v.int_value); e != values::Error::kNone) {
+      return Fail(absl::StrCat(
+          "the number `", text, "` ",
+          e == values::Error::kSyntax ? "is not a decimal number" : values::ErrorText(e),
+          " (decimals have at most 4 fractional digits and no exponent)"));
     }
     return Add(std::move(v));
   }
@@ -537,7 +539,9 @@ class Decoder {
         continue;
       }
       given[index] = true;
+      in_data_ = true;
       request_.data[index] = Value(member.value, program_.data[index].type, path);
+      in_data_ = false;
     }
     if (!require_all) return;
     for (size_t k = 0; k < program_.data.size(); ++k) {
@@ -724,7 +728,6 @@ class Decoder {
   // A value of `type`; nullopt (and a problem reported) when it does not fit.
   std::optional<EvalValue> Value(const ast::JsonValue& value, const Type* type,
                                  const std::string& path) {
-    std::string why;
     switch (type->kind) {
       case TypeKind::kBool:
         if (value.kind != JKind::kBool) return Mismatch(value, path, "true or false");
@@ -735,6 +738,10 @@ class Decoder {
       case TypeKind::kDecimal: {
         if (value.kind == JKind::kDecimal) return EvalValue::Decimal(value.int_value);
         int64_t scaled = 0;
+        // `data` may also write a decimal as a string ("10.50"), as the engine reads it.
+        if (in_data_ && value.kind == JKind::kString &&
+            values::ParseDecimal(value.text, &scaled) == values::Error::kNone)
+          return EvalValue::Decimal(scaled);
         if (value.kind != JKind::kInt ||
             __builtin_mul_overflow(value.int_value, ast::kDecimalScale, &scaled)) {
           return Mismatch(value, path, "a decimal number within range");
@@ -746,26 +753,30 @@ class Decoder {
         return EvalValue::String(value.text);
       case TypeKind::kDuration: {
         int64_t millis = 0;
-        if (value.kind != JKind::kString || !internal::ParseDuration(value.text, &millis, &why)) {
+        // `data` may give milliseconds as an integer, as the engine's DataValue does.
+        if (in_data_ && value.kind == JKind::kInt) return EvalValue::Duration(value.int_value);
+        if (value.kind != JKind::kString ||
+            values::ParseDuration(value.text, &millis) != values::Error::kNone) {
           return Mismatch(value, path, "a duration string such as \"15m\"");
         }
         return EvalValue::Duration(millis);
       }
       case TypeKind::kTimestamp: {
-        absl::Time time;
+        int64_t millis = 0;
+        if (in_data_ && value.kind == JKind::kInt) return EvalValue::Timestamp(value.int_value);
         if (value.kind != JKind::kString ||
-            !absl::ParseTime(absl::RFC3339_full, value.text, &time, &why) ||
-            time < absl::FromUnixMillis(INT64_MIN) || time > absl::FromUnixMillis(INT64_MAX)) {
+            values::ParseTimestamp(value.text, &millis) != values::Error::kNone) {
           return Mismatch(value, path,
                           "an RFC 3339 timestamp string such as \"2026-01-31T09:00:00Z\"");
         }
-        return EvalValue::Timestamp(absl::ToUnixMillis(time));
+        return EvalValue::Timestamp(millis);
       }
       case TypeKind::kIp: {
-        std::optional<IpNetwork> network;
-        if (value.kind == JKind::kString) network = internal::ParseIpNetwork(value.text);
-        if (!network) return Mismatch(value, path, "an IP address or CIDR network string");
-        return EvalValue::Ip(*network);
+        values::IpNet network;
+        if (value.kind != JKind::kString ||
+            values::ParseIp(value.text, &network) != values::Error::kNone)
+          return Mismatch(value, path, "an IP address or CIDR network string");
+        return EvalValue::Ip(network);
       }
       case TypeKind::kEnum: {
         int index = value.kind == JKind::kString ? type->enumeration->Find(value.text) : -1;
@@ -824,6 +835,7 @@ class Decoder {
 
   const CheckedProgram& program_;
   const RequestOptions& options_;
+  bool in_data_ = false;  // decoding `data`, which also takes the engine's DataValue spellings
   DecodedRequest* out_;
   Request& request_;
   bool fatal_ = false;

@@ -1,7 +1,5 @@
 #include "compiler/reference/vm_bridge.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -13,32 +11,11 @@
 #include "absl/strings/str_join.h"
 #include "compiler/reference/test_runner.h"
 #include "runtime/record_value.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/ip.h"
 
 namespace warden {
 namespace {
-
-std::string IpText(const IpNetwork& ip) {
-  char buffer[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, sizeof(buffer));
-  return absl::StrCat(std::string(buffer), "/", ip.prefix);
-}
-
-bc::IpNet ToIpNet(const IpNetwork& ip) {
-  bc::IpNet out;
-  std::copy(std::begin(ip.bytes), std::end(ip.bytes), std::begin(out.bytes));
-  out.prefix = static_cast<uint8_t>(ip.prefix);
-  out.v6 = ip.v6;
-  return out;
-}
-
-// A decimal (scaled by 10^4) as text the engine reads exactly: "-12.0034".
-std::string DecimalText(int64_t scaled) {
-  uint64_t magnitude =
-      scaled < 0 ? 0 - static_cast<uint64_t>(scaled) : static_cast<uint64_t>(scaled);
-  std::string fraction = absl::StrCat(magnitude % 10000);
-  fraction.insert(0, 4 - fraction.size(), '0');
-  return absl::StrCat(scaled < 0 ? "-" : "", magnitude / 10000, ".", fraction);
-}
 
 // A data value as the engine takes it: sets as lists, records as objects.
 absl::StatusOr<DataValue> ToDataValue(const std::string& name, const EvalValue& value) {
@@ -51,12 +28,12 @@ absl::StatusOr<DataValue> ToDataValue(const std::string& name, const EvalValue& 
     case K::kTimestamp:
       return DataValue::Int(value.i);
     case K::kDecimal:
-      return DataValue::String(DecimalText(value.i));
+      return DataValue::String(values::DecimalString(value.i));
     case K::kString:
     case K::kEnum:
       return DataValue::String(value.s);
     case K::kIp:
-      return DataValue::String(IpText(value.ip));
+      return DataValue::String(values::IpString(value.ip));
     case K::kSet: {
       std::vector<DataValue> list;
       for (const EvalValue& element : value.elements) {
@@ -105,7 +82,7 @@ bool BuildValue(const bc::Program& program, const bc::TypeRef& type, const EvalV
     case K::kIp: {
       auto* ip = static_cast<bc::IpNet*>(arena.Allocate(sizeof(bc::IpNet), alignof(bc::IpNet)));
       if (ip == nullptr) return false;
-      *ip = ToIpNet(value.ip);
+      *ip = value.ip;
       out->ip = ip;
       return true;
     }
@@ -224,7 +201,7 @@ absl::Status FillFrame(const CheckedProgram& program, const Engine& engine, cons
         ok = frame->SetString(slot, value->s);
         break;
       case K::kIp:
-        ok = frame->SetIp(slot, ToIpNet(value->ip));
+        ok = frame->SetIp(slot, value->ip);
         break;
       case K::kRecord:
         ok = frame->MarkPresent(slot);
@@ -238,7 +215,7 @@ absl::Status FillFrame(const CheckedProgram& program, const Engine& engine, cons
           ok = frame->SetStringSet(slot, items);
         } else if (kind == TypeKind::kIp) {
           std::vector<bc::IpNet> items;
-          for (const EvalValue& e : value->elements) items.push_back(ToIpNet(e.ip));
+          for (const EvalValue& e : value->elements) items.push_back(e.ip);
           ok = frame->SetIpSet(slot, items);
         } else if (kind == TypeKind::kInt || kind == TypeKind::kDecimal ||
                    kind == TypeKind::kDuration || kind == TypeKind::kTimestamp ||

@@ -1,7 +1,5 @@
 // Data conversion: `data` values given at load (DataValue) checked against
 // their declared types and turned into VM values.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -9,6 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/record_value.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden {
 
@@ -58,104 +60,6 @@ absl::Status DataError(const std::string& name, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("data `", name, "`: ", message));
 }
 
-bool ParseIp(const std::string& text, bc::IpNet* out) {
-  std::string address = text;
-  int prefix = -1;
-  if (size_t slash = text.find('/'); slash != std::string::npos) {
-    address = text.substr(0, slash);
-    std::string digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3) return false;
-    prefix = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return false;
-      prefix = prefix * 10 + (c - '0');
-    }
-  }
-  bc::IpNet ip;
-  if (inet_pton(AF_INET, address.c_str(), ip.bytes) == 1) {
-    ip.v6 = false;
-  } else if (inet_pton(AF_INET6, address.c_str(), ip.bytes) == 1) {
-    ip.v6 = true;
-  } else {
-    return false;
-  }
-  int max = ip.v6 ? 128 : 32;
-  if (prefix > max) return false;
-  ip.prefix = static_cast<uint8_t>(prefix < 0 ? max : prefix);
-  for (int bit = ip.prefix; bit < max; ++bit) {
-    if (ip.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;  // host bits set
-  }
-  *out = ip;
-  return true;
-}
-
-bool ParseDuration(const std::string& text, int64_t* out) {
-  static const std::pair<const char*, int64_t> kUnits[] = {
-      {"ms", 1}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
-  size_t i = 0;
-  int64_t total = 0;
-  if (text.empty()) return false;
-  while (i < text.size()) {
-    int64_t n = 0;
-    size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, text[i] - '0', &n))
-        return false;
-      ++i;
-    }
-    if (i == start) return false;
-    bool matched = false;
-    for (const auto& [unit, ms] : kUnits) {
-      size_t len = std::strlen(unit);
-      if (text.compare(i, len, unit) == 0) {
-        int64_t part = 0;
-        if (__builtin_mul_overflow(n, ms, &part) || __builtin_add_overflow(total, part, &total))
-          return false;
-        i += len;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) return false;
-  }
-  *out = total;
-  return true;
-}
-
-bool ParseDecimal(const std::string& text, int64_t* out) {
-  size_t i = 0;
-  bool negative = false;
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
-  int64_t whole = 0;
-  size_t start = i;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (__builtin_mul_overflow(whole, 10, &whole) ||
-        __builtin_add_overflow(whole, text[i] - '0', &whole))
-      return false;
-    ++i;
-  }
-  if (i == start) return false;
-  int64_t fraction = 0;
-  int digits = 0;
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (++digits > 4) return false;
-      fraction = fraction * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (digits == 0) return false;
-  }
-  if (i != text.size()) return false;
-  for (; digits < 4; ++digits) fraction *= 10;
-  int64_t value = 0;
-  if (__builtin_mul_overflow(whole, 10000, &value) ||
-      __builtin_add_overflow(value, fraction, &value))
-    return false;
-  *out = negative ? -value : value;
-  return true;
-}
-
 }  // namespace
 
 absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode code,
@@ -173,11 +77,12 @@ absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode c
       return absl::OkStatus();
     case TypeCode::kDecimal:
       if (value.kind == K::kInt) {
-        if (__builtin_mul_overflow(value.i, 10000, &out->i))
+        if (__builtin_mul_overflow(value.i, values::kDecimalScale, &out->i))
           return DataError(name, "decimal out of range");
         return absl::OkStatus();
       }
-      if (value.kind != K::kString || !ParseDecimal(value.s, &out->i))
+      if (value.kind != K::kString ||
+          values::ParseDecimal(value.s, &out->i) != values::Error::kNone)
         return DataError(name, "expected a decimal");
       return absl::OkStatus();
     case TypeCode::kDuration:
@@ -185,7 +90,8 @@ absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode c
         out->i = value.i;
         return absl::OkStatus();
       }
-      if (value.kind != K::kString || !ParseDuration(value.s, &out->i))
+      if (value.kind != K::kString ||
+          values::ParseDuration(value.s, &out->i) != values::Error::kNone)
         return DataError(name, "expected a duration");
       return absl::OkStatus();
     case TypeCode::kTimestamp: {
@@ -193,13 +99,9 @@ absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode c
         out->i = value.i;
         return absl::OkStatus();
       }
-      absl::Time time;
-      std::string error;
       if (value.kind != K::kString ||
-          !absl::ParseTime(absl::RFC3339_full, value.s, &time, &error)) {
+          values::ParseTimestamp(value.s, &out->i) != values::Error::kNone)
         return DataError(name, "expected an RFC 3339 timestamp");
-      }
-      out->i = absl::ToUnixMillis(time);
       return absl::OkStatus();
     }
     case TypeCode::kEnum: {
@@ -219,7 +121,7 @@ absl::Status Engine::Impl::ConvertScalar(const std::string& name, bc::TypeCode c
       return absl::OkStatus();
     case TypeCode::kIp: {
       bc::IpNet ip;
-      if (value.kind != K::kString || !ParseIp(value.s, &ip))
+      if (value.kind != K::kString || values::ParseIp(value.s, &ip) != values::Error::kNone)
         return DataError(name, "expected an IP address or network");
       prepared.data_ips.push_back(ip);
       out->ip = &prepared.data_ips.back();

@@ -1,16 +1,17 @@
 // Value rendering: obligation and advice values as text and as JSON
 // (ObligationArg::value and ::json).
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "runtime/decision_json.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/record_value.h"
+#include "runtime/values/decimal.h"
+#include "runtime/values/duration.h"
+#include "runtime/values/ip.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden {
 
@@ -22,99 +23,6 @@ namespace {
 
 // Writes v into buffer (at least 24 bytes); returns the end.
 char* IntText(char* buffer, int64_t v) { return std::to_chars(buffer, buffer + 24, v).ptr; }
-
-// A decimal (scaled by 10^4) as "-12.5"; with `always_fraction`, whole
-// numbers get ".0" ("800.0": a JSON number that reads back as a decimal).
-// Returns the end (buffer: at least 32 bytes).
-char* DecimalText(char* buffer, int64_t v, bool always_fraction) {
-  uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  char* p = buffer;
-  if (v < 0) *p++ = '-';
-  p = std::to_chars(p, buffer + 32, magnitude / 10000).ptr;
-  uint64_t fraction = magnitude % 10000;
-  if (fraction == 0) {
-    if (always_fraction) {
-      *p++ = '.';
-      *p++ = '0';
-    }
-    return p;
-  }
-  *p++ = '.';
-  char digits[4] = {
-      static_cast<char>('0' + fraction / 1000), static_cast<char>('0' + fraction / 100 % 10),
-      static_cast<char>('0' + fraction / 10 % 10), static_cast<char>('0' + fraction % 10)};
-  int n = 4;
-  while (n > 1 && digits[n - 1] == '0') --n;
-  std::memcpy(p, digits, n);
-  return p + n;
-}
-
-// A duration as the language writes it: "1h30m", "250ms", "0s", "-5m".
-char* DurationText(char* buffer, int64_t millis) {
-  char* p = buffer;
-  if (millis == 0) {
-    *p++ = '0';
-    *p++ = 's';
-    return p;
-  }
-  if (millis < 0) *p++ = '-';
-  uint64_t rest = millis < 0 ? 0 - static_cast<uint64_t>(millis) : static_cast<uint64_t>(millis);
-  static constexpr std::pair<uint64_t, const char*> kUnits[] = {
-      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
-  for (const auto& [size, name] : kUnits) {
-    if (rest < size) continue;
-    p = std::to_chars(p, buffer + 64, rest / size).ptr;
-    for (const char* c = name; *c != 0; ++c) *p++ = *c;
-    rest %= size;
-  }
-  return p;
-}
-
-// A timestamp (ms since the epoch) in RFC 3339, UTC, with the fraction of a
-// second only when there is one: "2026-03-02T10:00:00Z", "…:00.25Z".
-char* TimestampText(char* buffer, int64_t millis) {
-  int64_t seconds = millis / 1000;
-  int64_t ms = millis % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    --seconds;
-  }
-  absl::CivilSecond civil =
-      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
-  char* p = std::to_chars(buffer, buffer + 24, civil.year()).ptr;
-  auto two = [&](char separator, int value) {
-    *p++ = separator;
-    *p++ = static_cast<char>('0' + value / 10);
-    *p++ = static_cast<char>('0' + value % 10);
-  };
-  two('-', civil.month());
-  two('-', civil.day());
-  two('T', civil.hour());
-  two(':', civil.minute());
-  two(':', civil.second());
-  if (ms != 0) {
-    char digits[3] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                      static_cast<char>('0' + ms % 10)};
-    int n = 3;
-    while (digits[n - 1] == '0') --n;
-    *p++ = '.';
-    std::memcpy(p, digits, n);
-    p += n;
-  }
-  *p++ = 'Z';
-  return p;
-}
-
-// An IP address ("10.0.0.1") or network ("10.0.0.0/8").
-char* IpText(char* buffer, const bc::IpNet& ip) {
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, buffer, INET6_ADDRSTRLEN);
-  char* p = buffer + std::strlen(buffer);
-  if (ip.prefix != (ip.v6 ? 128 : 32)) {
-    *p++ = '/';
-    p = std::to_chars(p, p + 4, static_cast<int>(ip.prefix)).ptr;
-  }
-  return p;
-}
 
 // A string as a JSON literal into buffer (room for size + 2), when it needs
 // no escaping; else false.
@@ -143,7 +51,7 @@ void Engine::Impl::RenderNumber(bc::TypeCode code, const Value& value, char* tex
       end = value.i != 0 ? std::copy_n("true", 4, text) : std::copy_n("false", 5, text);
       break;
     case TypeCode::kDecimal: {
-      end = DecimalText(text, value.i, /*always_fraction=*/true);
+      end = values::FormatDecimal(value.i, text);
       *json_size = end - text;
       std::memcpy(json, text, *json_size);
       // The text form drops a zero fraction ("800"); JSON keeps it ("800.0").
@@ -154,19 +62,19 @@ void Engine::Impl::RenderNumber(bc::TypeCode code, const Value& value, char* tex
       end = std::copy_n("ms", 2, IntText(text, value.i));
       *text_size = end - text;
       json[0] = '"';
-      end = DurationText(json + 1, value.i);
+      end = values::FormatDuration(value.i, json + 1);
       *end++ = '"';
       *json_size = end - json;
       return;
     case TypeCode::kTimestamp:
       *text_size = IntText(text, value.i) - text;
       json[0] = '"';
-      end = TimestampText(json + 1, value.i);
+      end = values::FormatTimestamp(value.i, json + 1);
       *end++ = '"';
       *json_size = end - json;
       return;
     case TypeCode::kIp:
-      *text_size = IpText(text, *value.ip) - text;
+      *text_size = values::FormatIp(*value.ip, text) - text;
       json[0] = '"';
       std::memcpy(json + 1, text, *text_size);
       json[*text_size + 1] = '"';

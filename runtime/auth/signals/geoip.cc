@@ -1,6 +1,5 @@
 #include "runtime/auth/signals/geoip.h"
 
-#include <arpa/inet.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/values/ip.h"
 
 namespace warden::auth {
 
@@ -30,12 +30,6 @@ bool IsMappedV4(const bc::IpNet& ip) {
   return ip.v6 && std::memcmp(ip.bytes, kPrefix, 12) == 0;
 }
 
-std::string IpText(const bc::IpNet& ip) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes, text, sizeof text);
-  return text;
-}
-
 // One record of the database, with the context error messages need.
 class Record {
  public:
@@ -44,7 +38,7 @@ class Record {
 
   absl::Status Error(const std::string& what) const {
     return absl::DataLossError(
-        absl::StrCat("GeoIP database ", path_, ": record for ", IpText(ip_), ": ", what));
+        absl::StrCat("GeoIP database ", path_, ": record for ", values::IpString(ip_), ": ", what));
   }
 
   // The value at `path` (a null-terminated key list), or has_data == false
@@ -183,8 +177,8 @@ absl::StatusOr<std::optional<MMDB_entry_s>> Find(const MMDB_s& mmdb, const std::
       const_cast<MMDB_s*>(&mmdb), reinterpret_cast<const sockaddr*>(&storage), &error);
   if (error == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR) return std::optional<MMDB_entry_s>();
   if (error != MMDB_SUCCESS) {
-    return absl::DataLossError(absl::StrCat("GeoIP database ", path, ": lookup of ", IpText(ip),
-                                            ": ", MMDB_strerror(error)));
+    return absl::DataLossError(absl::StrCat("GeoIP database ", path, ": lookup of ",
+                                            values::IpString(ip), ": ", MMDB_strerror(error)));
   }
   if (!result.found_entry) return std::optional<MMDB_entry_s>();
   return std::optional<MMDB_entry_s>(result.entry);

@@ -1,7 +1,5 @@
 #include "runtime/auth/signals/ip_list.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/values/ip.h"
 
 namespace warden::auth {
 namespace {
@@ -47,45 +46,13 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 std::optional<bc::IpNet> ParseIpNet(std::string_view text) {
-  std::string_view address = text;
-  int prefix = -1;
-  if (size_t slash = text.find('/'); slash != std::string_view::npos) {
-    address = text.substr(0, slash);
-    std::string_view digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    prefix = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      prefix = prefix * 10 + (c - '0');
-    }
-  }
-  char buffer[INET6_ADDRSTRLEN + 1];
-  if (address.empty() || address.size() >= sizeof buffer) return std::nullopt;
-  std::memcpy(buffer, address.data(), address.size());
-  buffer[address.size()] = '\0';
   bc::IpNet ip;
-  if (inet_pton(AF_INET, buffer, ip.bytes) == 1) {
-    ip.v6 = false;
-  } else if (inet_pton(AF_INET6, buffer, ip.bytes) == 1) {
-    ip.v6 = true;
-  } else {
-    return std::nullopt;
-  }
-  int max = ip.v6 ? 128 : 32;
-  if (prefix > max) return std::nullopt;
-  ip.prefix = static_cast<uint8_t>(prefix < 0 ? max : prefix);
-  for (int bit = ip.prefix; bit < max; ++bit) {
-    if (ip.bytes[bit / 8] & (0x80 >> (bit % 8))) return std::nullopt;
-  }
+  if (values::ParseIp(text, &ip) != values::Error::kNone) return std::nullopt;
   return ip;
 }
 
 bool ParseIpAddress(std::string_view text, bc::IpNet* out) {
-  if (text.find('/') != std::string_view::npos) return false;
-  std::optional<bc::IpNet> ip = ParseIpNet(text);
-  if (!ip) return false;
-  *out = *ip;
-  return true;
+  return values::ParseIp(text, out, values::IpForm::kAddressOnly) == values::Error::kNone;
 }
 
 absl::StatusOr<IpList> IpList::LoadFile(const std::string& path) {
@@ -122,18 +89,16 @@ absl::StatusOr<IpList> IpList::Parse(std::string_view text, std::string_view nam
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     line = Trim(line);
     if (line.empty()) continue;
-    std::optional<bc::IpNet> ip = ParseIpNet(line);
-    if (!ip) {
+    bc::IpNet ip;
+    if (values::Error e = values::ParseIp(line, &ip); e != values::Error::kNone) {
       std::string why = "not an IP address or CIDR network";
-      // A network with host bits set parses with the bits cleared: say so.
-      if (size_t slash = line.find('/');
-          slash != std::string_view::npos && ParseIpNet(line.substr(0, slash)).has_value())
+      if (e == values::Error::kHostBits || e == values::Error::kPrefix)
         why = "not a valid CIDR network (host bits set, or the prefix is too long)";
       return absl::InvalidArgumentError(absl::StrCat(std::string(name_for_errors), ":", line_number,
                                                      ": ", why, ": `",
                                                      std::string(line.substr(0, 80)), "`"));
     }
-    auto [first, last] = KeyRange(*ip);
+    auto [first, last] = KeyRange(ip);
     ranges.push_back(Range{first, last});
     ++list.entries_;
   }
