@@ -682,189 +682,223 @@ struct EpollConn {
   ResponseReader reader;
 };
 
-void EpollClients(Run& run, std::vector<int> indexes, Stats* stats) {
-  const bool echo = run.options.target == Target::kEcho;
-  const int64_t interval = IntervalNs(run);
-  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  int timer_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  {
+class EpollClients {
+ public:
+  EpollClients(Run& run, const std::vector<int>& indexes, Stats* stats)
+      : run_(run),
+        stats_(stats),
+        echo_(run.options.target == Target::kEcho),
+        interval_(IntervalNs(run)) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.ptr = nullptr;
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &event);
+    event.data.ptr = nullptr;  // the timer
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
+    for (int index : indexes) {
+      auto c = std::make_unique<EpollConn>();
+      c->index = index;
+      c->next_send_ns = FirstSendNs(run, index);
+      c->reader.in.reserve(64 << 10);
+      conns_.push_back(std::move(c));
+    }
+    buffer_.resize(64 << 10);
   }
-  std::vector<std::unique_ptr<EpollConn>> conns;
-  for (int index : indexes) {
-    auto c = std::make_unique<EpollConn>();
-    c->index = index;
-    c->next_send_ns = FirstSendNs(run, index);
-    c->reader.in.reserve(64 << 10);
-    conns.push_back(std::move(c));
+  ~EpollClients() {
+    for (auto& c : conns_) Drop(c.get());
+    ::close(timer_fd_);
+    ::close(epoll_fd_);
   }
-  std::vector<char> buffer(64 << 10);
-  bool budget_left = true;
-  TightenTimerSlack();
-  SleepUntilNs(run.start_ns);
 
-  auto drop = [&](EpollConn* c) {
+  void Loop() {
+    TightenTimerSlack();
+    SleepUntilNs(run_.start_ns);
+    while (!run_.stop.load(std::memory_order_relaxed)) {
+      int64_t wake = 0;
+      if (!StartDue(&wake)) break;
+      itimerspec timer{};
+      timer.it_value.tv_sec = wake / 1000000000;
+      timer.it_value.tv_nsec = wake % 1000000000;
+      ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &timer, nullptr);
+      epoll_event events[64];
+      int ready = ::epoll_wait(epoll_fd_, events, 64, -1);
+      for (int i = 0; i < ready; ++i) OnEvent(events[i]);
+    }
+  }
+
+ private:
+  // Times out busy connections and starts the requests that are due; sets
+  // `wake` to when to look again. False when the budget is spent and
+  // nothing is in flight.
+  bool StartDue(int64_t* wake) {
+    int64_t now = NowNs();
+    *wake = now + 100000000;  // look at the stop flag and the timeouts every 100 ms
+    bool active = false;
+    for (auto& c : conns_) {
+      if (c->busy) {
+        active = true;
+        if (now - c->sent_ns > run_.timeout_ns) {
+          ++stats_->timeouts;
+          Drop(c.get());
+        }
+        continue;
+      }
+      if (!budget_left_) continue;
+      if (interval_ == 0 || c->next_send_ns <= now) {
+        Start(c.get(), now);
+        if (c->busy) active = true;
+      } else {
+        *wake = std::min(*wake, c->next_send_ns);
+      }
+    }
+    return budget_left_ || active;
+  }
+
+  void Drop(EpollConn* c) {
     if (c->fd >= 0) {
-      ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
       ::close(c->fd);
     }
     c->fd = -1;
     c->busy = false;
-  };
-  auto watch = [&](EpollConn* c, bool writable) {
+  }
+
+  void Watch(EpollConn* c, bool writable) {
     epoll_event event{};
     event.events = writable ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
     event.data.ptr = c;
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &event);
-  };
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &event);
+  }
+
   // Sends what it can; false on an error.
-  auto push = [&](EpollConn* c) {
-    while (c->sent < run.request.size()) {
+  bool Push(EpollConn* c) {
+    while (c->sent < run_.request.size()) {
       ssize_t n =
-          ::send(c->fd, run.request.data() + c->sent, run.request.size() - c->sent, MSG_NOSIGNAL);
+          ::send(c->fd, run_.request.data() + c->sent, run_.request.size() - c->sent, MSG_NOSIGNAL);
       if (n > 0) {
         c->sent += static_cast<size_t>(n);
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        watch(c, true);
+        Watch(c, true);
         return true;
       } else {
         return false;
       }
     }
     return true;
-  };
-  auto start = [&](EpollConn* c, int64_t now) {
+  }
+
+  void Start(EpollConn* c, int64_t now) {
     if (c->fd < 0) {
-      c->fd = Connect(run.options.socket, true, 0);
+      c->fd = Connect(run_.options.socket, true, 0);
       if (c->fd < 0) {
-        ++stats->connect_errors;
+        ++stats_->connect_errors;
         return;
       }
       epoll_event event{};
       event.events = EPOLLIN;
       event.data.ptr = c;
-      ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c->fd, &event);
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd, &event);
     }
-    if (!run.TakeOne()) {
-      budget_left = false;
+    if (!run_.TakeOne()) {
+      budget_left_ = false;
       return;
     }
     c->busy = true;
     c->sent = 0;
-    c->intended_ns = interval > 0 ? c->next_send_ns : now;
+    c->intended_ns = interval_ > 0 ? c->next_send_ns : now;
     c->sent_ns = now;
-    if (interval > 0) c->next_send_ns += interval;
+    if (interval_ > 0) c->next_send_ns += interval_;
     c->reader.Reset();
-    if (!push(c)) {
-      ++stats->io_errors;
-      drop(c);
-    }
-  };
-
-  while (!run.stop.load(std::memory_order_relaxed)) {
-    int64_t now = NowNs();
-    int64_t wake = now + 100000000;  // look at the stop flag and the timeouts every 100 ms
-    bool active = false;
-    for (auto& c : conns) {
-      if (c->busy) {
-        active = true;
-        if (now - c->sent_ns > run.timeout_ns) {
-          ++stats->timeouts;
-          drop(c.get());
-        }
-        continue;
-      }
-      if (!budget_left) continue;
-      if (interval == 0 || c->next_send_ns <= now) {
-        start(c.get(), now);
-        if (c->busy) active = true;
-      } else {
-        wake = std::min(wake, c->next_send_ns);
-      }
-    }
-    if (!budget_left && !active) break;
-    itimerspec timer{};
-    timer.it_value.tv_sec = wake / 1000000000;
-    timer.it_value.tv_nsec = wake % 1000000000;
-    ::timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &timer, nullptr);
-    epoll_event events[64];
-    int ready = ::epoll_wait(epoll_fd, events, 64, -1);
-    for (int i = 0; i < ready; ++i) {
-      auto* c = static_cast<EpollConn*>(events[i].data.ptr);
-      if (c == nullptr) {
-        uint64_t expirations;
-        while (::read(timer_fd, &expirations, sizeof(expirations)) > 0) {
-        }
-        continue;
-      }
-      if (c->fd < 0) continue;
-      if ((events[i].events & EPOLLOUT) && c->busy && c->sent < run.request.size()) {
-        if (!push(c)) {
-          ++stats->io_errors;
-          drop(c);
-          continue;
-        }
-        if (c->sent == run.request.size()) watch(c, false);
-      }
-      if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-      bool done = false, failed = false;
-      for (;;) {
-        ssize_t n = ::recv(c->fd, buffer.data(), buffer.size(), 0);
-        if (n > 0) {
-          c->reader.in.append(buffer.data(), static_cast<size_t>(n));
-          continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        failed = true;  // EOF or an error
-        break;
-      }
-      if (!c->busy) {
-        if (failed || !c->reader.in.empty()) {
-          if (!c->reader.in.empty()) ++stats->io_errors;  // bytes nobody asked for
-          drop(c);
-        }
-        continue;
-      }
-      const int64_t done_ns = NowNs();
-      bool closing = false;
-      if (echo) {
-        if (c->reader.in.size() > run.request.size()) {
-          failed = true;
-        } else if (c->reader.in.size() == run.request.size()) {
-          Account(run, nullptr, c->reader.in, c->intended_ns, c->sent_ns, done_ns, stats);
-          done = true;
-        }
-      } else {
-        Parse p = c->reader.Advance();
-        if (p == Parse::kError) {
-          failed = true;
-        } else if (p == Parse::kComplete) {
-          Account(run, &c->reader, {}, c->intended_ns, c->sent_ns, done_ns, stats);
-          done = true;
-          closing = c->reader.close;
-        }
-      }
-      if (done) {
-        c->busy = false;
-        if (closing) drop(c);
-        if (interval == 0 && budget_left && !run.stop.load(std::memory_order_relaxed))
-          start(c, done_ns);
-      } else if (failed) {
-        if (!run.stop.load(std::memory_order_relaxed)) ++stats->io_errors;
-        drop(c);
-      }
+    if (!Push(c)) {
+      ++stats_->io_errors;
+      Drop(c);
     }
   }
-  for (auto& c : conns) drop(c.get());
-  ::close(timer_fd);
-  ::close(epoll_fd);
-}
+
+  void OnEvent(const epoll_event& event) {
+    auto* c = static_cast<EpollConn*>(event.data.ptr);
+    if (c == nullptr) {  // the timer
+      uint64_t expirations;
+      while (::read(timer_fd_, &expirations, sizeof(expirations)) > 0) {
+      }
+      return;
+    }
+    if (c->fd < 0) return;
+    if ((event.events & EPOLLOUT) && c->busy && c->sent < run_.request.size()) {
+      if (!Push(c)) {
+        ++stats_->io_errors;
+        Drop(c);
+        return;
+      }
+      if (c->sent == run_.request.size()) Watch(c, false);
+    }
+    if (event.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) Receive(c);
+  }
+
+  // Reads what arrived; false on EOF or an error.
+  bool ReadAvailable(EpollConn* c) {
+    for (;;) {
+      ssize_t n = ::recv(c->fd, buffer_.data(), buffer_.size(), 0);
+      if (n > 0) {
+        c->reader.in.append(buffer_.data(), static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+  }
+
+  void Receive(EpollConn* c) {
+    bool failed = !ReadAvailable(c);
+    if (!c->busy) {
+      if (failed || !c->reader.in.empty()) {
+        if (!c->reader.in.empty()) ++stats_->io_errors;  // bytes nobody asked for
+        Drop(c);
+      }
+      return;
+    }
+    const int64_t done_ns = NowNs();
+    bool done = false, closing = false;
+    if (echo_) {
+      if (c->reader.in.size() > run_.request.size()) {
+        failed = true;
+      } else if (c->reader.in.size() == run_.request.size()) {
+        Account(run_, nullptr, c->reader.in, c->intended_ns, c->sent_ns, done_ns, stats_);
+        done = true;
+      }
+    } else {
+      Parse p = c->reader.Advance();
+      if (p == Parse::kError) {
+        failed = true;
+      } else if (p == Parse::kComplete) {
+        Account(run_, &c->reader, {}, c->intended_ns, c->sent_ns, done_ns, stats_);
+        done = true;
+        closing = c->reader.close;
+      }
+    }
+    if (done) {
+      c->busy = false;
+      if (closing) Drop(c);
+      if (interval_ == 0 && budget_left_ && !run_.stop.load(std::memory_order_relaxed))
+        Start(c, done_ns);
+    } else if (failed) {
+      if (!run_.stop.load(std::memory_order_relaxed)) ++stats_->io_errors;
+      Drop(c);
+    }
+  }
+
+  Run& run_;
+  Stats* stats_;
+  const bool echo_;
+  const int64_t interval_;
+  int epoll_fd_ = -1;
+  int timer_fd_ = -1;
+  std::vector<std::unique_ptr<EpollConn>> conns_;
+  std::vector<char> buffer_;
+  bool budget_left_ = true;
+};
 
 // ---------------------------------------------------------------- reloads
 
@@ -971,18 +1005,17 @@ bool ReadFile(const std::string& path, std::string* out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Run run;
-  run.options = ParseOptions(argc, argv);
-  const Options& o = run.options;
-
+// The HTTP request every client sends: the payments request (or
+// --request-file), batched with --batch.
+bool BuildRequest(Run* run) {
+  const Options& o = run->options;
   std::string json(kPaymentsJson);
   if (!o.request_file.empty()) {
     json.clear();
     if (!ReadFile(o.request_file, &json)) {
       std::fprintf(stderr, "loadgen: cannot read %s: %s\n", o.request_file.c_str(),
                    std::strerror(errno));
-      return 2;
+      return false;
     }
     while (!json.empty() && (json.back() == '\n' || json.back() == '\r' || json.back() == ' '))
       json.pop_back();
@@ -995,72 +1028,23 @@ int main(int argc, char** argv) {
       body += json;
     }
     body += "]}";
-    run.decisions_per_request = static_cast<size_t>(o.batch);
+    run->decisions_per_request = static_cast<size_t>(o.batch);
   } else {
     body = json;
   }
   const std::string path = !o.path.empty() ? o.path
                            : o.batch > 0   ? "/v1/decide/batch"
                                            : "/v1/decide";
-  run.request = "POST " + path +
-                " HTTP/1.1\r\nHost: warden\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\n\r\n" + body;
-  if (o.requests > 0) run.budget.store(static_cast<int64_t>(o.requests));
-  run.timeout_ns = static_cast<int64_t>(o.timeout * 1e9);
+  run->request = "POST " + path +
+                 " HTTP/1.1\r\nHost: warden\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body;
+  return true;
+}
 
-  // Fail early, and clearly, when nothing listens.
-  if (int fd = Connect(o.socket, false, 1); fd < 0) {
-    std::fprintf(stderr, "loadgen: cannot connect to %s: %s\n", o.socket.c_str(),
-                 std::strerror(errno));
-    return 2;
-  } else {
-    ::close(fd);
-  }
-
-  std::vector<Stats> stats;
-  std::vector<std::thread> threads;
-  const int thread_count = o.threads > 0 ? std::min(o.threads, o.clients) : o.clients;
-  stats.resize(static_cast<size_t>(thread_count));
-  run.start_ns = NowNs() + 20000000;  // the threads start together, 20 ms from now
-  run.measure_start_ns = run.start_ns + static_cast<int64_t>(o.warmup * 1e9);
-  const int64_t deadline =
-      o.duration > 0 ? run.measure_start_ns + static_cast<int64_t>(o.duration * 1e9) : INT64_MAX;
-  run.deadline_ns = deadline;
-  for (int t = 0; t < thread_count; ++t) {
-    if (o.threads > 0) {
-      std::vector<int> indexes;
-      for (int c = t; c < o.clients; c += thread_count) indexes.push_back(c);
-      threads.emplace_back(EpollClients, std::ref(run), std::move(indexes),
-                           &stats[static_cast<size_t>(t)]);
-    } else {
-      threads.emplace_back(BlockingClient, std::ref(run), t, &stats[static_cast<size_t>(t)]);
-    }
-  }
-  ReloadStats reload_stats;
-  std::thread reloader;
-  if (o.reloads > 0) {
-    // Without a duration the reloads run back to back while the load lasts.
-    const int64_t end = deadline == INT64_MAX ? run.start_ns : deadline;
-    reloader = std::thread(Reloader, std::cref(run), o.reloads, run.start_ns, end, &reload_stats);
-  }
-
-  int64_t stop_ns = 0;
-  if (deadline != INT64_MAX) {
-    SleepUntilNs(deadline);
-    // Every reload happens under load: the clients go on until the last one.
-    if (reloader.joinable()) reloader.join();
-    stop_ns = NowNs();
-    run.stop.store(true);
-  }
-  for (auto& t : threads) t.join();
-  if (reloader.joinable()) reloader.join();
-
-  Stats total;
-  for (const Stats& s : stats) total.Merge(s);
-  if (stop_ns == 0) stop_ns = std::max(total.last_completion_ns, run.measure_start_ns + 1);
-  const double seconds = static_cast<double>(stop_ns - run.measure_start_ns) / 1e9;
-  const double rps = static_cast<double>(total.requests) / seconds;
-  const double dps = static_cast<double>(total.decisions) / seconds;
+// The run's figures as one JSON line on stdout (and a summary on stderr).
+void PrintReport(const Run& run, const Stats& total, const ReloadStats& reload_stats,
+                 int thread_count, double seconds, double rps, double dps) {
+  const Options& o = run.options;
   auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   const LogHistogram& h = total.latency;
 
@@ -1130,6 +1114,73 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "loadgen: first failed reload: %s\n",
                    reload_stats.first_failure.c_str());
   }
+}
+
+int main(int argc, char** argv) {
+  Run run;
+  run.options = ParseOptions(argc, argv);
+  const Options& o = run.options;
+
+  if (!BuildRequest(&run)) return 2;
+  if (o.requests > 0) run.budget.store(static_cast<int64_t>(o.requests));
+  run.timeout_ns = static_cast<int64_t>(o.timeout * 1e9);
+
+  // Fail early, and clearly, when nothing listens.
+  if (int fd = Connect(o.socket, false, 1); fd < 0) {
+    std::fprintf(stderr, "loadgen: cannot connect to %s: %s\n", o.socket.c_str(),
+                 std::strerror(errno));
+    return 2;
+  } else {
+    ::close(fd);
+  }
+
+  std::vector<Stats> stats;
+  std::vector<std::thread> threads;
+  const int thread_count = o.threads > 0 ? std::min(o.threads, o.clients) : o.clients;
+  stats.resize(static_cast<size_t>(thread_count));
+  run.start_ns = NowNs() + 20000000;  // the threads start together, 20 ms from now
+  run.measure_start_ns = run.start_ns + static_cast<int64_t>(o.warmup * 1e9);
+  const int64_t deadline =
+      o.duration > 0 ? run.measure_start_ns + static_cast<int64_t>(o.duration * 1e9) : INT64_MAX;
+  run.deadline_ns = deadline;
+  for (int t = 0; t < thread_count; ++t) {
+    if (o.threads > 0) {
+      std::vector<int> indexes;
+      for (int c = t; c < o.clients; c += thread_count) indexes.push_back(c);
+      threads.emplace_back(
+          [&run, indexes = std::move(indexes), out = &stats[static_cast<size_t>(t)]] {
+            EpollClients(run, indexes, out).Loop();
+          });
+    } else {
+      threads.emplace_back(BlockingClient, std::ref(run), t, &stats[static_cast<size_t>(t)]);
+    }
+  }
+  ReloadStats reload_stats;
+  std::thread reloader;
+  if (o.reloads > 0) {
+    // Without a duration the reloads run back to back while the load lasts.
+    const int64_t end = deadline == INT64_MAX ? run.start_ns : deadline;
+    reloader = std::thread(Reloader, std::cref(run), o.reloads, run.start_ns, end, &reload_stats);
+  }
+
+  int64_t stop_ns = 0;
+  if (deadline != INT64_MAX) {
+    SleepUntilNs(deadline);
+    // Every reload happens under load: the clients go on until the last one.
+    if (reloader.joinable()) reloader.join();
+    stop_ns = NowNs();
+    run.stop.store(true);
+  }
+  for (auto& t : threads) t.join();
+  if (reloader.joinable()) reloader.join();
+
+  Stats total;
+  for (const Stats& s : stats) total.Merge(s);
+  if (stop_ns == 0) stop_ns = std::max(total.last_completion_ns, run.measure_start_ns + 1);
+  const double seconds = static_cast<double>(stop_ns - run.measure_start_ns) / 1e9;
+  const double rps = static_cast<double>(total.requests) / seconds;
+  const double dps = static_cast<double>(total.decisions) / seconds;
+  PrintReport(run, total, reload_stats, thread_count, seconds, rps, dps);
   const bool failed = total.errors() > 0 || total.wrong > 0 || reload_stats.failed > 0 ||
                       (o.reloads > 0 && reload_stats.ok != o.reloads) || total.requests == 0;
   return o.strict && failed ? 1 : 0;

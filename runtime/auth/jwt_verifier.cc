@@ -323,6 +323,154 @@ struct TokenVerifier::State {
                         VerifiedToken* token, std::string* detail) const;
 };
 
+namespace {
+
+// The header's alg and kid, after refusing what is never accepted.
+AuthError ReadHeader(const json& header, std::string* alg_name, std::string* kid,
+                     std::string* detail) {
+  auto alg_it = header.find("alg");
+  if (alg_it == header.end() || !alg_it->is_string()) {
+    if (detail) *detail = "the header has no string \"alg\"";
+    return AuthError::kMalformed;
+  }
+  *alg_name = alg_it->get_ref<const std::string&>();
+  if (absl::EqualsIgnoreCase(*alg_name, "none")) {
+    if (detail) *detail = "unsigned tokens (alg none) are never accepted";
+    return AuthError::kAlgNone;
+  }
+  if (auto it = header.find("kid"); it != header.end()) {
+    if (!it->is_string()) {
+      if (detail) *detail = "the header's \"kid\" is not a string";
+      return AuthError::kMalformed;
+    }
+    *kid = it->get_ref<const std::string&>();
+  }
+  if (auto it = header.find("typ"); it != header.end()) {
+    if (!it->is_string() || !TypAccepted(it->get_ref<const std::string&>())) {
+      if (detail) *detail = "the header's \"typ\" is neither JWT nor at+jwt";
+      return AuthError::kMalformed;
+    }
+  }
+  // No header extension is understood, so any crit must be refused (RFC
+  // 7515, 4.1.11); enc/zip mean an encrypted token (JWE).
+  for (const char* refused : {"crit", "enc", "zip"}) {
+    if (header.contains(refused)) {
+      if (detail) *detail = absl::StrCat("the header's \"", refused, "\" is not supported");
+      return AuthError::kMalformed;
+    }
+  }
+  return AuthError::kNone;
+}
+
+// The HMAC key an HS256 token names, or the issuer's only unnamed one.
+AuthError ChooseHmacKey(const Issuer& issuer, const KeySet* keys, const std::string& kid,
+                        const HmacState** out, std::string* detail) {
+  const HmacState* chosen = nullptr;
+  if (!kid.empty()) {
+    for (const HmacState& key : issuer.hmac) {
+      if (key.kid == kid) chosen = &key;
+    }
+    if (chosen == nullptr && keys != nullptr &&
+        std::any_of(keys->begin(), keys->end(), [&](const Jwk& k) { return k.kid == kid; })) {
+      // HS256 naming a public key: the classic confusion attack.
+      if (detail)
+        *detail = absl::StrCat("kid \"", kid, "\" is a public key; HS256 uses HMAC keys only");
+      return AuthError::kKeyAlgMismatch;
+    }
+  } else {
+    size_t unnamed = 0;
+    for (const HmacState& key : issuer.hmac) {
+      if (key.kid.empty()) {
+        chosen = &key;
+        ++unnamed;
+      }
+    }
+    if (unnamed > 1) chosen = nullptr;
+    if (unnamed == 0 && issuer.hmac.size() == 1) chosen = &issuer.hmac.front();
+  }
+  if (chosen == nullptr) {
+    if (detail) {
+      *detail = kid.empty() ? "the token has no kid and the issuer has several HMAC keys"
+                            : absl::StrCat("no HMAC key has kid \"", kid, "\"");
+    }
+    return AuthError::kUnknownKid;
+  }
+  *out = chosen;
+  return AuthError::kNone;
+}
+
+// The public key a token names by kid (of the type and pin its alg needs),
+// or without a kid the one unambiguous compatible key.
+AuthError ChoosePublicKey(const Issuer& issuer, const KeySet* keys, Alg alg,
+                          const std::string& alg_name, const std::string& kid, const Jwk** out,
+                          std::string* detail) {
+  const std::string& iss = issuer.config.issuer;
+  const JwkType type = KeyTypeFor(alg);
+  const Jwk* chosen = nullptr;
+  if (!kid.empty()) {
+    if (keys != nullptr) {
+      for (const Jwk& key : *keys) {
+        if (key.kid == kid) chosen = &key;
+      }
+    }
+    if (chosen == nullptr) {
+      bool is_hmac = std::any_of(issuer.hmac.begin(), issuer.hmac.end(),
+                                 [&](const HmacState& k) { return k.kid == kid; });
+      if (detail) {
+        *detail = is_hmac ? absl::StrCat("kid \"", kid, "\" is an HMAC key; ", alg_name,
+                                         " needs a public key")
+                          : absl::StrCat("issuer \"", iss, "\" has no key with kid \"", kid, "\"");
+      }
+      return is_hmac ? AuthError::kKeyAlgMismatch : AuthError::kUnknownKid;
+    }
+    if (chosen->type != type) {
+      if (detail) {
+        *detail = absl::StrCat("kid \"", kid, "\" is an ", KeyTypeName(chosen->type), " key; ",
+                               alg_name, " needs ", KeyTypeName(type));
+      }
+      return AuthError::kKeyAlgMismatch;
+    }
+    if (!chosen->alg.empty() && chosen->alg != alg_name) {
+      if (detail) {
+        *detail = absl::StrCat("kid \"", kid, "\" is pinned to ", chosen->alg, ", not ", alg_name);
+      }
+      return AuthError::kKeyAlgMismatch;
+    }
+  } else {
+    // Without a kid, only an unambiguous key will do: the single
+    // compatible key without a kid, else the single compatible key.
+    const Jwk* unnamed = nullptr;
+    size_t unnamed_count = 0, compatible_count = 0;
+    if (keys != nullptr) {
+      for (const Jwk& key : *keys) {
+        if (key.type != type || (!key.alg.empty() && key.alg != alg_name)) continue;
+        ++compatible_count;
+        chosen = &key;
+        if (key.kid.empty()) {
+          unnamed = &key;
+          ++unnamed_count;
+        }
+      }
+    }
+    if (unnamed_count == 1) {
+      chosen = unnamed;
+    } else if (unnamed_count > 1 || compatible_count != 1) {
+      chosen = nullptr;
+    }
+    if (chosen == nullptr) {
+      if (detail) {
+        *detail = absl::StrCat("the token has no kid and issuer \"", iss, "\" has ",
+                               compatible_count, " ", alg_name, " keys");
+      }
+      return AuthError::kUnknownKid;
+    }
+  }
+  *out = chosen;
+  return AuthError::kNone;
+}
+
+}  // namespace
+
 TokenVerifier::TokenVerifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
 TokenVerifier::~TokenVerifier() = default;
 
@@ -448,38 +596,8 @@ AuthError TokenVerifier::State::Verify(std::string_view token, absl::Time now, V
       e != AuthError::kNone) {
     return e;
   }
-  auto alg_it = header.find("alg");
-  if (alg_it == header.end() || !alg_it->is_string()) {
-    if (detail) *detail = "the header has no string \"alg\"";
-    return AuthError::kMalformed;
-  }
-  const std::string& alg_name = alg_it->get_ref<const std::string&>();
-  if (absl::EqualsIgnoreCase(alg_name, "none")) {
-    if (detail) *detail = "unsigned tokens (alg none) are never accepted";
-    return AuthError::kAlgNone;
-  }
-  std::string kid;
-  if (auto it = header.find("kid"); it != header.end()) {
-    if (!it->is_string()) {
-      if (detail) *detail = "the header's \"kid\" is not a string";
-      return AuthError::kMalformed;
-    }
-    kid = it->get_ref<const std::string&>();
-  }
-  if (auto it = header.find("typ"); it != header.end()) {
-    if (!it->is_string() || !TypAccepted(it->get_ref<const std::string&>())) {
-      if (detail) *detail = "the header's \"typ\" is neither JWT nor at+jwt";
-      return AuthError::kMalformed;
-    }
-  }
-  // No header extension is understood, so any crit must be refused (RFC
-  // 7515, 4.1.11); enc/zip mean an encrypted token (JWE).
-  for (const char* refused : {"crit", "enc", "zip"}) {
-    if (header.contains(refused)) {
-      if (detail) *detail = absl::StrCat("the header's \"", refused, "\" is not supported");
-      return AuthError::kMalformed;
-    }
-  }
+  std::string alg_name, kid;
+  if (AuthError e = ReadHeader(header, &alg_name, &kid, detail); e != AuthError::kNone) return e;
 
   // The payload is parsed before the signature is checked because `iss`
   // chooses the keys; nothing of it leaves here unless the signature holds.
@@ -522,99 +640,15 @@ AuthError TokenVerifier::State::Verify(std::string_view token, absl::Time now, V
   bool verified = false;
   if (*alg == Alg::kHS256) {
     const HmacState* chosen = nullptr;
-    if (!kid.empty()) {
-      for (const HmacState& key : issuer.hmac) {
-        if (key.kid == kid) chosen = &key;
-      }
-      if (chosen == nullptr && keys != nullptr &&
-          std::any_of(keys->begin(), keys->end(), [&](const Jwk& k) { return k.kid == kid; })) {
-        // HS256 naming a public key: the classic confusion attack.
-        if (detail)
-          *detail = absl::StrCat("kid \"", kid, "\" is a public key; HS256 uses HMAC keys only");
-        return AuthError::kKeyAlgMismatch;
-      }
-    } else {
-      size_t unnamed = 0;
-      for (const HmacState& key : issuer.hmac) {
-        if (key.kid.empty()) {
-          chosen = &key;
-          ++unnamed;
-        }
-      }
-      if (unnamed > 1) chosen = nullptr;
-      if (unnamed == 0 && issuer.hmac.size() == 1) chosen = &issuer.hmac.front();
-    }
-    if (chosen == nullptr) {
-      if (detail) {
-        *detail = kid.empty() ? "the token has no kid and the issuer has several HMAC keys"
-                              : absl::StrCat("no HMAC key has kid \"", kid, "\"");
-      }
-      return AuthError::kUnknownKid;
-    }
+    if (AuthError e = ChooseHmacKey(issuer, keys.get(), kid, &chosen, detail);
+        e != AuthError::kNone)
+      return e;
     verified = VerifyHmac(chosen->keyed.get(), parts.signing_input, signature, &why);
   } else {
-    const JwkType type = KeyTypeFor(*alg);
     const Jwk* chosen = nullptr;
-    if (!kid.empty()) {
-      if (keys != nullptr) {
-        for (const Jwk& key : *keys) {
-          if (key.kid == kid) chosen = &key;
-        }
-      }
-      if (chosen == nullptr) {
-        bool is_hmac = std::any_of(issuer.hmac.begin(), issuer.hmac.end(),
-                                   [&](const HmacState& k) { return k.kid == kid; });
-        if (detail) {
-          *detail = is_hmac
-                        ? absl::StrCat("kid \"", kid, "\" is an HMAC key; ", alg_name,
-                                       " needs a public key")
-                        : absl::StrCat("issuer \"", iss, "\" has no key with kid \"", kid, "\"");
-        }
-        return is_hmac ? AuthError::kKeyAlgMismatch : AuthError::kUnknownKid;
-      }
-      if (chosen->type != type) {
-        if (detail) {
-          *detail = absl::StrCat("kid \"", kid, "\" is an ", KeyTypeName(chosen->type), " key; ",
-                                 alg_name, " needs ", KeyTypeName(type));
-        }
-        return AuthError::kKeyAlgMismatch;
-      }
-      if (!chosen->alg.empty() && chosen->alg != alg_name) {
-        if (detail) {
-          *detail =
-              absl::StrCat("kid \"", kid, "\" is pinned to ", chosen->alg, ", not ", alg_name);
-        }
-        return AuthError::kKeyAlgMismatch;
-      }
-    } else {
-      // Without a kid, only an unambiguous key will do: the single
-      // compatible key without a kid, else the single compatible key.
-      const Jwk* unnamed = nullptr;
-      size_t unnamed_count = 0, compatible_count = 0;
-      if (keys != nullptr) {
-        for (const Jwk& key : *keys) {
-          if (key.type != type || (!key.alg.empty() && key.alg != alg_name)) continue;
-          ++compatible_count;
-          chosen = &key;
-          if (key.kid.empty()) {
-            unnamed = &key;
-            ++unnamed_count;
-          }
-        }
-      }
-      if (unnamed_count == 1) {
-        chosen = unnamed;
-      } else if (unnamed_count > 1 || compatible_count != 1) {
-        chosen = nullptr;
-      }
-      if (chosen == nullptr) {
-        if (detail) {
-          *detail = absl::StrCat("the token has no kid and issuer \"", iss, "\" has ",
-                                 compatible_count, " ", alg_name, " keys");
-        }
-        return AuthError::kUnknownKid;
-      }
-    }
+    if (AuthError e = ChoosePublicKey(issuer, keys.get(), *alg, alg_name, kid, &chosen, detail);
+        e != AuthError::kNone)
+      return e;
     verified = VerifyAsymmetric(*alg, chosen->key.get(), parts.signing_input, signature, &why);
   }
   if (!verified) {

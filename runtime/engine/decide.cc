@@ -257,6 +257,163 @@ class Decider {
   uint32_t action_bucket_ = 0;
 };
 
+// The steps of a decision, in order; each reads the engine and the thread's
+// scratch memory and writes its part of the decision.
+
+// 1. Effective roles: the request's (with what they inherit) and its JIT grants'.
+void GrantRoles(const Engine::Impl& e, const rt::Frame& frame, DecideScratch& s) {
+  const size_t words = e.prepared.role_words;
+  auto grant = [&](uint32_t role) {
+    const uint64_t* bits = e.prepared.role_closure.data() + role * words;
+    for (size_t w = 0; w < words; ++w) s.vm.roles[w] |= bits[w];
+  };
+  if (e.roles_slot >= 0 && frame.present(static_cast<uint32_t>(e.roles_slot))) {
+    const rt::SetRef& roles = frame.slot(static_cast<uint32_t>(e.roles_slot)).set;
+    for (uint32_t i = 0; i < roles.size; ++i) {
+      int role = e.FindRole(roles.data[i].s.view());
+      if (role >= 0) grant(static_cast<uint32_t>(role));
+    }
+  }
+  for (uint32_t profile : frame.jit_grants()) {
+    if (profile >= e.program.jit_profiles.size()) continue;
+    for (uint32_t role : e.program.jit_profiles[profile].grants) grant(role);
+  }
+}
+
+// 2. Static separation of duties: holding two roles of one `separate` denies.
+bool DeniedBySeparation(const Engine::Impl& e, const DecideScratch& s, Decision* d) {
+  for (size_t i = 0; i < e.program.separations.size(); ++i) {
+    int held = 0;
+    for (uint32_t role : e.program.separations[i].roles)
+      held += (s.vm.roles[role / 64] >> (role % 64)) & 1;
+    if (held < 2) continue;
+    d->outcome = Outcome::kDeny;
+    d->reasons.push_back(e.separation_reasons[i]);
+    DecisionError error{rt::EvalError::kSeparationOfDuties,
+                        "separate",
+                        e.separation_reasons[i],
+                        {},
+                        0,
+                        kNoInstruction};
+    e.Locate(e.program.separations[i].file, e.program.separations[i].line, &error);
+    d->errors.push_back(error);
+    return true;
+  }
+  return false;
+}
+
+// The obligations and advice that deciding rule `r` computed, with their
+// values rendered.
+void AddExtras(const Engine::Impl& e, uint32_t r, DecideScratch& s, Decision* d) {
+  const bc::Rule& rule = e.program.rules[r];
+  int last_extra = -1;  // a second evaluation of the rule restarts at a lower extra
+  for (size_t x = 0; x < s.extras.size();) {
+    const DecideScratch::ExtraValue& first = s.extras[x];
+    if (first.rule != r) {
+      ++x;
+      continue;
+    }
+    if (static_cast<int>(first.extra) <= last_extra) break;
+    last_extra = first.extra;
+    const bc::Extra& extra = rule.extras[first.extra];
+    Obligation obligation{extra.is_obligation, extra.name, rule.name,
+                          static_cast<uint32_t>(d->args.size()), 0};
+    size_t y = x;
+    for (; y < s.extras.size() && s.extras[y].rule == r && s.extras[y].extra == first.extra; ++y) {
+      if (s.extras[y].arg == DecideScratch::kExtraHeader) continue;
+      const bc::ExtraArg& arg = extra.args[s.extras[y].arg];
+      ObligationArg& out = d->AddArg();
+      out.key = arg.key;
+      e.Render(arg.type, s.extras[y].value, &out, &s.order);
+      ++obligation.arg_count;
+    }
+    d->obligations.push_back(obligation);
+    x = y;
+  }
+}
+
+// 4. The deciding rules, their reasons, obligations and advice.
+void AddDecidingRules(const Engine::Impl& e, const Child& result, DecideScratch& s, Decision* d) {
+  for (uint32_t k = result.dec_begin; k < result.dec_end; ++k) {
+    uint32_t r = s.deciders[k];
+    const bc::Rule& rule = e.program.rules[r];
+    // A rule evaluated twice (a policy `use`d by two sets) is listed once.
+    bool listed = false;
+    for (const DecidingRule& seen : d->rules) listed = listed || seen.rule == r;
+    if (listed) continue;
+    d->rules.push_back(DecidingRule{rule.name, e.program.policies[e.rule_policy[r]].name,
+                                    rule.file < e.program.files.size()
+                                        ? std::string_view(e.program.files[rule.file])
+                                        : std::string_view(),
+                                    rule.line, r});
+    if (rule.has_reason) d->reasons.push_back(rule.reason);
+    AddExtras(e, r, s, d);
+  }
+}
+
+// Where a VM error happened, in the reference evaluator's terms.
+DecisionError DescribeError(const Engine::Impl& e, const rt::Scratch::Error& error) {
+  const bc::Program& program = e.program;
+  DecisionError out{error.code, {}, {}, {}, 0, kNoInstruction};
+  switch (error.source) {
+    case rt::Scratch::Source::kCondition:
+    case rt::Scratch::Source::kObligation: {
+      const bc::Rule& rule = program.rules[error.index];
+      out.where = rule.name;
+      out.what = error.source == rt::Scratch::Source::kCondition
+                     ? std::string_view("condition")
+                     : std::string_view(rule.extras[error.detail].name);
+      // The failing expression's line; the rule's in a program without lines.
+      const bc::SourceLine* at = program.LineOf(error.pc);
+      e.Locate(at != nullptr ? at->file : rule.file, at != nullptr ? at->line : rule.line, &out);
+      out.instruction = error.pc;
+      break;
+    }
+    case rt::Scratch::Source::kRisk: {
+      out.where = e.risk_labels[error.index];  // as the reference evaluator names it
+      out.what = "risk factor";
+      if (const bc::SourceLine* at = program.LineOf(error.pc)) e.Locate(at->file, at->line, &out);
+      out.instruction = error.pc;
+      break;
+    }
+    case rt::Scratch::Source::kSeparation:
+      out.where = "separate";
+      break;
+    case rt::Scratch::Source::kCombine:
+      // The policy or set whose children conflicted (the roots: the bundle).
+      out.where = error.detail == kPolicyNode ? std::string_view(program.policies[error.index].name)
+                  : error.detail == kSetNode
+                      ? std::string_view(program.policy_sets[error.index].name)
+                      : std::string_view("the bundle");
+      out.what = "only_one_applicable";
+      if (error.detail == kPolicyNode) {
+        e.Locate(program.policies[error.index].file, program.policies[error.index].line, &out);
+      } else if (error.detail == kSetNode) {
+        e.Locate(program.policy_sets[error.index].file, program.policy_sets[error.index].line,
+                 &out);
+      }
+      break;
+  }
+  return out;
+}
+
+// 5. Every evaluation error, each once.
+void AddErrors(const Engine::Impl& e, const DecideScratch& s, Decision* d) {
+  for (size_t i = 0; i < s.vm.errors.size(); ++i) {
+    const rt::Scratch::Error& error = s.vm.errors[i];
+    // The same failure of a rule evaluated twice (a policy `use`d by two
+    // sets) is listed once.
+    bool repeated = false;
+    for (size_t f = 0; f < i && error.source != rt::Scratch::Source::kCombine; ++f) {
+      const rt::Scratch::Error& other = s.vm.errors[f];
+      repeated = repeated || (other.code == error.code && other.source == error.source &&
+                              other.index == error.index && other.detail == error.detail &&
+                              other.pc == error.pc);
+    }
+    if (!repeated) d->errors.push_back(DescribeError(e, error));
+  }
+}
+
 }  // namespace
 
 template <bool kExplain>
@@ -279,143 +436,16 @@ void Engine::Impl::Decide(const rt::Frame& frame, Decision* d, Explanation* expl
   s.deciders.clear();
   s.extras.clear();
   if constexpr (kExplain) s.explained.clear();
-
-  // 1. Effective roles.
-  const size_t words = prepared.role_words;
-  auto grant = [&](uint32_t role) {
-    const uint64_t* bits = prepared.role_closure.data() + role * words;
-    for (size_t w = 0; w < words; ++w) s.vm.roles[w] |= bits[w];
-  };
-  if (roles_slot >= 0 && frame.present(static_cast<uint32_t>(roles_slot))) {
-    const rt::SetRef& roles = frame.slot(static_cast<uint32_t>(roles_slot)).set;
-    for (uint32_t i = 0; i < roles.size; ++i) {
-      int role = FindRole(roles.data[i].s.view());
-      if (role >= 0) grant(static_cast<uint32_t>(role));
-    }
-  }
-  for (uint32_t profile : frame.jit_grants()) {
-    if (profile >= program.jit_profiles.size()) continue;
-    for (uint32_t role : program.jit_profiles[profile].grants) grant(role);
-  }
-  // 2. Static separation of duties.
-  for (size_t i = 0; i < program.separations.size(); ++i) {
-    int held = 0;
-    for (uint32_t role : program.separations[i].roles)
-      held += (s.vm.roles[role / 64] >> (role % 64)) & 1;
-    if (held >= 2) {
-      d->outcome = Outcome::kDeny;
-      d->reasons.push_back(separation_reasons[i]);
-      DecisionError error{rt::EvalError::kSeparationOfDuties,
-                          "separate",
-                          separation_reasons[i],
-                          {},
-                          0,
-                          kNoInstruction};
-      Locate(program.separations[i].file, program.separations[i].line, &error);
-      d->errors.push_back(error);
-      return;
-    }
-  }
+  GrantRoles(*this, frame, s);
+  if (DeniedBySeparation(*this, s, d)) return;
   // 3. The roots, deny_overrides.
   Decider<kExplain> decider(*this, frame, s);
   Child result = decider.Roots();
-  // 4. The decision.
   d->outcome = result.outcome;
   if (result.outcome == Outcome::kStepUp && result.challenge >= 0)
     d->challenge = program.challenges[result.challenge];
-  for (uint32_t k = result.dec_begin; k < result.dec_end; ++k) {
-    uint32_t r = s.deciders[k];
-    const bc::Rule& rule = program.rules[r];
-    // A rule evaluated twice (a policy `use`d by two sets) is listed once.
-    bool listed = false;
-    for (const DecidingRule& seen : d->rules) listed = listed || seen.rule == r;
-    if (listed) continue;
-    d->rules.push_back(DecidingRule{rule.name, program.policies[rule_policy[r]].name,
-                                    rule.file < program.files.size()
-                                        ? std::string_view(program.files[rule.file])
-                                        : std::string_view(),
-                                    rule.line, r});
-    if (rule.has_reason) d->reasons.push_back(rule.reason);
-    int last_extra = -1;  // a second evaluation of the rule restarts at a lower extra
-    for (size_t x = 0; x < s.extras.size();) {
-      const DecideScratch::ExtraValue& first = s.extras[x];
-      if (first.rule != r) {
-        ++x;
-        continue;
-      }
-      if (static_cast<int>(first.extra) <= last_extra) break;
-      last_extra = first.extra;
-      const bc::Extra& extra = rule.extras[first.extra];
-      Obligation obligation{extra.is_obligation, extra.name, rule.name,
-                            static_cast<uint32_t>(d->args.size()), 0};
-      size_t y = x;
-      for (; y < s.extras.size() && s.extras[y].rule == r && s.extras[y].extra == first.extra;
-           ++y) {
-        if (s.extras[y].arg == DecideScratch::kExtraHeader) continue;
-        const bc::ExtraArg& arg = extra.args[s.extras[y].arg];
-        ObligationArg& out = d->AddArg();
-        out.key = arg.key;
-        Render(arg.type, s.extras[y].value, &out, &s.order);
-        ++obligation.arg_count;
-      }
-      d->obligations.push_back(obligation);
-      x = y;
-    }
-  }
-  for (size_t e = 0; e < s.vm.errors.size(); ++e) {
-    const rt::Scratch::Error& error = s.vm.errors[e];
-    // The same failure of a rule evaluated twice (a policy `use`d by two
-    // sets) is listed once.
-    bool repeated = false;
-    for (size_t f = 0; f < e && error.source != rt::Scratch::Source::kCombine; ++f) {
-      const rt::Scratch::Error& other = s.vm.errors[f];
-      repeated = repeated || (other.code == error.code && other.source == error.source &&
-                              other.index == error.index && other.detail == error.detail &&
-                              other.pc == error.pc);
-    }
-    if (repeated) continue;
-    DecisionError out{error.code, {}, {}, {}, 0, kNoInstruction};
-    switch (error.source) {
-      case rt::Scratch::Source::kCondition:
-      case rt::Scratch::Source::kObligation: {
-        const bc::Rule& rule = program.rules[error.index];
-        out.where = rule.name;
-        out.what = error.source == rt::Scratch::Source::kCondition
-                       ? std::string_view("condition")
-                       : std::string_view(rule.extras[error.detail].name);
-        // The failing expression's line; the rule's in a program without lines.
-        const bc::SourceLine* at = program.LineOf(error.pc);
-        Locate(at != nullptr ? at->file : rule.file, at != nullptr ? at->line : rule.line, &out);
-        out.instruction = error.pc;
-        break;
-      }
-      case rt::Scratch::Source::kRisk: {
-        out.where = risk_labels[error.index];  // as the reference evaluator names it
-        out.what = "risk factor";
-        if (const bc::SourceLine* at = program.LineOf(error.pc)) Locate(at->file, at->line, &out);
-        out.instruction = error.pc;
-        break;
-      }
-      case rt::Scratch::Source::kSeparation:
-        out.where = "separate";
-        break;
-      case rt::Scratch::Source::kCombine:
-        // The policy or set whose children conflicted (the roots: the bundle).
-        out.where =
-            error.detail == kPolicyNode ? std::string_view(program.policies[error.index].name)
-            : error.detail == kSetNode  ? std::string_view(program.policy_sets[error.index].name)
-                                        : std::string_view("the bundle");
-        out.what = "only_one_applicable";
-        if (error.detail == kPolicyNode) {
-          Locate(program.policies[error.index].file, program.policies[error.index].line, &out);
-        } else if (error.detail == kSetNode) {
-          Locate(program.policy_sets[error.index].file, program.policy_sets[error.index].line,
-                 &out);
-        }
-        break;
-    }
-    d->errors.push_back(out);
-  }
+  AddDecidingRules(*this, result, s, d);
+  AddErrors(*this, s, d);
   d->limits_read.assign(s.vm.limits_read.begin(), s.vm.limits_read.end());
   for (uint32_t r = 0; r < program.risks.size(); ++r) {
     if (s.vm.risk_done(r)) d->risks.emplace_back(program.risks[r].name, s.vm.risk_value[r]);
