@@ -7,9 +7,9 @@
 #include <string>
 
 #include "bench/policy_generator.h"
-#include "compiler/bytecode/bundle.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
 #include "warden/engine.h"
 
 namespace {

@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "compiler/ast_dump.h"
-#include "compiler/bytecode/bundle.h"
-#include "compiler/bytecode/disasm.h"
 #include "compiler/checked_dump.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
+#include "runtime/bytecode/disasm.h"
 
 namespace warden::cli {
 namespace {

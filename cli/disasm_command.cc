@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "compiler/bytecode/bundle.h"
-#include "compiler/bytecode/disasm.h"
+#include "runtime/bytecode/bundle.h"
+#include "runtime/bytecode/disasm.h"
 
 namespace warden::cli {
 namespace {

@@ -19,12 +19,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "compiler/bytecode/bundle.h"
+#include "cli/reference/reference_evaluator.h"
+#include "cli/reference/request.h"
 #include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/reference/reference_evaluator.h"
-#include "compiler/reference/request.h"
+#include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 #include "warden/engine.h"
 

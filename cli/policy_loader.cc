@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "compiler/bytecode/bundle.h"
 #include "compiler/codegen.h"
+#include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 
 namespace warden::cli {

@@ -1,5 +1,5 @@
 // `warden test PATH...`: compile policies and run their `test` blocks on the
-// bytecode VM and the reference evaluator (compiler/reference/test_runner.h;
+// bytecode VM and the reference evaluator (cli/reference/test_runner.h;
 // `--engine` picks one); print one line per test and a closing
 // `N passed, N failed`.
 #include <iostream>
@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/reference/test_runner.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/reference/test_runner.h"
 
 namespace warden::cli {
 namespace {

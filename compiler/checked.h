@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "compiler/ast.h"
-#include "compiler/bytecode/combining.h"
-#include "compiler/bytecode/opcodes.h"
 #include "compiler/source.h"
+#include "runtime/bytecode/combining.h"
+#include "runtime/bytecode/opcodes.h"
 #include "runtime/values/ip.h"
 
 namespace warden {
@@ -133,7 +133,7 @@ struct Value {
 
 // ---------------------------------------------------------------- expressions
 
-// The builtins are listed once, in WARDEN_BUILTINS (compiler/bytecode/opcodes.h).
+// The builtins are listed once, in WARDEN_BUILTINS (runtime/bytecode/opcodes.h).
 using bc::Builtin;
 using bc::BuiltinName;
 
@@ -176,7 +176,7 @@ struct CExpr {
 
 // ---------------------------------------------------------------- declarations
 
-// One enum for every layer (compiler/bytecode/combining.h).
+// One enum for every layer (runtime/bytecode/combining.h).
 using bc::Algorithm;
 using bc::AlgorithmName;
 

@@ -755,7 +755,7 @@ class Generator {
     }
   }
 
-  // Lowers a builtin as WARDEN_BUILTINS says (compiler/bytecode/opcodes.h).
+  // Lowers a builtin as WARDEN_BUILTINS says (runtime/bytecode/opcodes.h).
   void Call(const CExpr& expr, uint8_t dst) {
     const bc::BuiltinInfo& info = bc::Info(expr.builtin);
     const CExpr& receiver = *expr.args[0];

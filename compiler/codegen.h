@@ -1,4 +1,4 @@
-// The code generator: CheckedProgram -> bytecode Program (compiler/bytecode).
+// The code generator: CheckedProgram -> bytecode Program (runtime/bytecode).
 //
 // Passes, in order:
 //   1. tables    attributes -> frame slots (with the built-in fail-safe
@@ -16,10 +16,10 @@
 #include <cstddef>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
-#include "compiler/bytecode/verify.h"
 #include "compiler/checked.h"
 #include "compiler/source.h"
+#include "runtime/bytecode/program.h"
+#include "runtime/bytecode/verify.h"
 
 namespace warden {
 

@@ -16,14 +16,14 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/bytecode/combining.h"
+#include "runtime/bytecode/combining.h"
 
 namespace warden::rt {
 
 enum class Outcome : uint8_t { kNotApplicable, kPermit, kStepUp, kDeny };
 const char* OutcomeName(Outcome outcome);  // "permit", "deny", "step_up", "not_applicable"
 
-// The algorithms are the bytecode format's (compiler/bytecode/combining.h):
+// The algorithms are the bytecode format's (runtime/bytecode/combining.h):
 // one enum for the compiler, the bundle and every evaluator.
 using bc::Algorithm;
 

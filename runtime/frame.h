@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::rt {
 

@@ -32,7 +32,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/frame.h"
 
 namespace warden::rt {

@@ -2,7 +2,7 @@
 // equality, and the order sets of them are kept in.
 //
 // The order is the reference evaluator's (CompareValues in
-// compiler/reference/request.cc): records compare first by the names of
+// cli/reference/request.cc): records compare first by the names of
 // their present fields, then field by field; sets element-wise, then by
 // size. Decoders sort sets of records in this order and drop repeats, so
 // quantifiers visit members in the same order on both evaluators.
@@ -11,7 +11,7 @@
 
 #include <cstddef>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/frame.h"
 
 namespace warden::rt {

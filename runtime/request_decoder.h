@@ -5,7 +5,7 @@
 //
 // The semantics are those of docs/decisions.md ("Requests", "Request errors",
 // "The VM's decoder"); the reference evaluator's decoder
-// (compiler/reference/request.cc) is an independent implementation of the
+// (cli/reference/request.cc) is an independent implementation of the
 // same text and the oracle of the tests.
 //
 // Speed: simdjson's On-Demand parser (kept and reused, so its buffers are
@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/frame.h"
 #include "runtime/request_errors.h"
 

@@ -1,6 +1,6 @@
 // The bytecode VM: runs one verified code block against a request frame.
 //
-// One handler per opcode of compiler/bytecode/opcodes.h, dispatched by
+// One handler per opcode of runtime/bytecode/opcodes.h, dispatched by
 // computed goto under GCC and clang (a `switch` elsewhere, or with
 // -DWARDEN_VM_SWITCH_DISPATCH). Registers live on the C++ stack (at most 256 values of 16 bytes);
 // the verifier guarantees every operand is in range, of the right kind, and written before it is
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "compiler/bytecode/program.h"
 #include "re2/re2.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/decision.h"
 #include "runtime/frame.h"
 #include "runtime/vm_options.h"

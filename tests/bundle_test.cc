@@ -1,13 +1,13 @@
 // Bundles: round trip, and every kind of corruption gives a clean error.
-#include "compiler/bytecode/bundle.h"
+#include "runtime/bytecode/bundle.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "compiler/bytecode/disasm.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/disasm.h"
 
 namespace warden {
 namespace {

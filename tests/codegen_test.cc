@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/bytecode/disasm.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/disasm.h"
 
 namespace warden {
 namespace {

@@ -1,7 +1,7 @@
 // The conformance suite: every tests/conformance/*.warden file is compiled on
 // its own and its `test` blocks run on both evaluators — the bytecode VM and
 // the reference evaluator — by the same code as `warden test`
-// (compiler/reference/test_runner.h). A test fails when either evaluator
+// (cli/reference/test_runner.h). A test fails when either evaluator
 // misses the expectation or the two disagree (outcome, challenge, deciding
 // rules, error codes and the lines of the failing expressions, and the
 // explanations: every candidate rule's status, error and failed conditions).
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/reference/test_runner.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
-#include "compiler/reference/test_runner.h"
 
 namespace warden {
 namespace {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "compiler/bytecode/combining.h"
-#include "compiler/bytecode/opcodes.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/combining.h"
+#include "runtime/bytecode/opcodes.h"
 
 namespace {
 

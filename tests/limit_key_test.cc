@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "compiler/bytecode/bundle.h"
-#include "compiler/bytecode/disasm.h"
 #include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
+#include "runtime/bytecode/disasm.h"
 #include "runtime/request_decoder.h"
 #include "warden/engine.h"
 

@@ -1,11 +1,11 @@
-#include "compiler/reference/reference_evaluator.h"
+#include "cli/reference/reference_evaluator.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include "cli/reference/test_runner.h"
 #include "compiler/driver.h"
-#include "compiler/reference/test_runner.h"
 
 namespace warden {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/reference/request.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
-#include "compiler/reference/request.h"
 #include "runtime/record_value.h"
 #include "warden/engine.h"
 

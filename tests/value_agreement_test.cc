@@ -18,10 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/reference/reference_evaluator.h"
+#include "cli/reference/request.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
-#include "compiler/reference/reference_evaluator.h"
-#include "compiler/reference/request.h"
 #include "runtime/data_json.h"
 #include "runtime/values/decimal.h"
 #include "runtime/values/duration.h"

@@ -983,7 +983,7 @@ class ExprChecker {
 
   // ---------------------------------------------------------------- calls
 
-  // Builtins are resolved from WARDEN_BUILTINS (compiler/bytecode/opcodes.h);
+  // Builtins are resolved from WARDEN_BUILTINS (runtime/bytecode/opcodes.h);
   // a package's defs come after them.
   ExprPtr Call(const ast::Expr& expr, const Guards& guards) {
     const std::string& name = expr.text;

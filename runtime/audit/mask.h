@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::audit {
 

@@ -17,7 +17,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "compiler/bytecode/bundle.h"
+#include "runtime/bytecode/bundle.h"
 #include "runtime/engine/engine_impl.h"
 
 namespace warden {

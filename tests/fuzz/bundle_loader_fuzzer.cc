@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/bytecode/bundle.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
 #include "warden/engine.h"
 
 namespace {

@@ -29,9 +29,9 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "compiler/bytecode/bundle.h"
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 #include "runtime/server/api.h"
 #include "runtime/server/beast_request.h"

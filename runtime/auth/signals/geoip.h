@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::auth {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::auth {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/limits.h"
+#include "runtime/bytecode/limits.h"
 #include "runtime/decision.h"
 #include "runtime/frame.h"
 #include "runtime/request_errors.h"

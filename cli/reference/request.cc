@@ -1,4 +1,4 @@
-#include "compiler/reference/request.h"
+#include "cli/reference/request.h"
 
 #include <algorithm>
 #include <cstdlib>

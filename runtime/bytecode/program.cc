@@ -1,4 +1,4 @@
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 #include <algorithm>
 

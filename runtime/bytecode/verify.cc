@@ -1,4 +1,4 @@
-#include "compiler/bytecode/verify.h"
+#include "runtime/bytecode/verify.h"
 
 #include <algorithm>
 #include <bitset>

@@ -1,13 +1,13 @@
 // The sizes a bundle may have (ProgramLimits): what the loader and the
 // verifier accept. Its own header so the embedding API (warden/engine.h) can
 // name the limits without the verifier.
-#ifndef WARDEN_COMPILER_BYTECODE_LIMITS_H_
-#define WARDEN_COMPILER_BYTECODE_LIMITS_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_LIMITS_H_
+#define WARDEN_RUNTIME_BYTECODE_LIMITS_H_
 
 #include <cstddef>
 #include <cstdint>
 
-#include "compiler/bytecode/opcodes.h"
+#include "runtime/bytecode/opcodes.h"
 
 namespace warden::bc {
 
@@ -29,4 +29,4 @@ struct ProgramLimits {
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_LIMITS_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_LIMITS_H_

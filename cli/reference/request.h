@@ -17,8 +17,8 @@
 //     always strict (the checker already validated them).
 // Built-in attributes the request omits take the documented fail-safe
 // defaults (docs/language.md, "Built-in schema"). Nothing here throws.
-#ifndef WARDEN_COMPILER_REFERENCE_REQUEST_H_
-#define WARDEN_COMPILER_REFERENCE_REQUEST_H_
+#ifndef WARDEN_CLI_REFERENCE_REQUEST_H_
+#define WARDEN_CLI_REFERENCE_REQUEST_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -163,4 +163,4 @@ bool ParseJsonText(std::string_view text, const RequestOptions& options, ast::Js
 
 }  // namespace warden
 
-#endif  // WARDEN_COMPILER_REFERENCE_REQUEST_H_
+#endif  // WARDEN_CLI_REFERENCE_REQUEST_H_

@@ -19,16 +19,16 @@
 // reference says ...". When the code generator does not
 // support the program (or a request value), the VM part is skipped and
 // `vm_skipped` says why; the reference result still counts.
-#ifndef WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
-#define WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
+#ifndef WARDEN_CLI_REFERENCE_TEST_RUNNER_H_
+#define WARDEN_CLI_REFERENCE_TEST_RUNNER_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "cli/reference/reference_evaluator.h"
+#include "cli/reference/request.h"
 #include "compiler/driver.h"
-#include "compiler/reference/reference_evaluator.h"
-#include "compiler/reference/request.h"
 
 namespace warden {
 
@@ -73,4 +73,4 @@ std::string DescribeDecision(const ReferenceDecision& decision);
 
 }  // namespace warden
 
-#endif  // WARDEN_COMPILER_REFERENCE_TEST_RUNNER_H_
+#endif  // WARDEN_CLI_REFERENCE_TEST_RUNNER_H_

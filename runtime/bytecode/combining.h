@@ -7,8 +7,8 @@
 // bounds it, the runtime's Combiner (runtime/decision.h) and the reference
 // evaluator switch on it, and docs_test checks that docs/language.md lists
 // every keyword with its meaning. There is no other copy to convert to.
-#ifndef WARDEN_COMPILER_BYTECODE_COMBINING_H_
-#define WARDEN_COMPILER_BYTECODE_COMBINING_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_COMBINING_H_
+#define WARDEN_RUNTIME_BYTECODE_COMBINING_H_
 
 #include <cstdint>
 
@@ -64,4 +64,4 @@ inline const char* AlgorithmName(Algorithm algorithm) {
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_COMBINING_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_COMBINING_H_

@@ -1,4 +1,4 @@
-#include "compiler/bytecode/disasm.h"
+#include "runtime/bytecode/disasm.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "compiler/reference/test_runner.h"
+#include "cli/reference/test_runner.h"
 
 #include <algorithm>
 #include <map>
@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/reference/vm_bridge.h"
 #include "compiler/codegen.h"
-#include "compiler/reference/vm_bridge.h"
 
 namespace warden {
 namespace {

@@ -10,8 +10,8 @@
 // serialized field by field and every cross-reference can be bounds-checked.
 // Names are kept for decisions (rule name, file:line), disassembly and the
 // request decoder (attribute paths, enum members, role names).
-#ifndef WARDEN_COMPILER_BYTECODE_PROGRAM_H_
-#define WARDEN_COMPILER_BYTECODE_PROGRAM_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_PROGRAM_H_
+#define WARDEN_RUNTIME_BYTECODE_PROGRAM_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/bytecode/combining.h"
-#include "compiler/bytecode/opcodes.h"
+#include "runtime/bytecode/combining.h"
+#include "runtime/bytecode/opcodes.h"
 #include "runtime/values/ip.h"
 
 namespace warden::bc {
@@ -309,4 +309,4 @@ struct Program {
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_PROGRAM_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_PROGRAM_H_

@@ -19,16 +19,16 @@
 // is checked against the bytes left and ProgramLimits before anything is
 // allocated) and finally runs the verifier (verify.h). Any failure is an
 // absl::Status naming what is wrong; nothing in a bundle can crash the loader.
-#ifndef WARDEN_COMPILER_BYTECODE_BUNDLE_H_
-#define WARDEN_COMPILER_BYTECODE_BUNDLE_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_BUNDLE_H_
+#define WARDEN_RUNTIME_BYTECODE_BUNDLE_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
-#include "compiler/bytecode/verify.h"
+#include "runtime/bytecode/program.h"
+#include "runtime/bytecode/verify.h"
 
 namespace warden::bc {
 
@@ -60,4 +60,4 @@ void ResealBundle(std::string* bundle);
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_BUNDLE_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_BUNDLE_H_

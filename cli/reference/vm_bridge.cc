@@ -1,4 +1,4 @@
-#include "compiler/reference/vm_bridge.h"
+#include "cli/reference/vm_bridge.h"
 
 #include <algorithm>
 #include <map>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "compiler/reference/test_runner.h"
+#include "cli/reference/test_runner.h"
 #include "runtime/record_value.h"
 #include "runtime/values/decimal.h"
 #include "runtime/values/ip.h"

@@ -1,4 +1,4 @@
-#include "compiler/bytecode/bundle.h"
+#include "runtime/bytecode/bundle.h"
 
 #include <openssl/sha.h>
 

@@ -1,4 +1,4 @@
-#include "compiler/reference/reference_evaluator.h"
+#include "cli/reference/reference_evaluator.h"
 
 #include <algorithm>
 #include <map>
@@ -587,7 +587,7 @@ class Evaluator {
     return true;
   }
 
-  // Dispatches a builtin from WARDEN_BUILTINS (compiler/bytecode/opcodes.h) to
+  // Dispatches a builtin from WARDEN_BUILTINS (runtime/bytecode/opcodes.h) to
   // its Ref* implementation below, on the evaluated arguments.
   bool Call(const CExpr& e, EvalValue* out) {
     std::vector<EvalValue> args(e.args.size());

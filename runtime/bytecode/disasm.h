@@ -2,13 +2,13 @@
 // `warden compile --dump=bytecode`). Generated from the opcode table: each
 // operand is printed by its kind (rN register, @N slot, kN constant, ->N
 // jump target), with the names it refers to in a trailing comment.
-#ifndef WARDEN_COMPILER_BYTECODE_DISASM_H_
-#define WARDEN_COMPILER_BYTECODE_DISASM_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_DISASM_H_
+#define WARDEN_RUNTIME_BYTECODE_DISASM_H_
 
 #include <cstdint>
 #include <string>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::bc {
 
@@ -23,4 +23,4 @@ std::string ConstantText(const Program& program, uint32_t index);
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_DISASM_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_DISASM_H_

@@ -12,8 +12,8 @@
 //
 // Used by `warden test` (test_runner.h, which runs every test on both) and
 // tests/differential_test.cc (random requests, both must agree).
-#ifndef WARDEN_COMPILER_REFERENCE_VM_BRIDGE_H_
-#define WARDEN_COMPILER_REFERENCE_VM_BRIDGE_H_
+#ifndef WARDEN_CLI_REFERENCE_VM_BRIDGE_H_
+#define WARDEN_CLI_REFERENCE_VM_BRIDGE_H_
 
 #include <cstdint>
 #include <memory>
@@ -24,10 +24,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "compiler/bytecode/program.h"
+#include "cli/reference/reference_evaluator.h"
+#include "cli/reference/request.h"
 #include "compiler/checked.h"
-#include "compiler/reference/reference_evaluator.h"
-#include "compiler/reference/request.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/frame.h"
 #include "warden/engine.h"
 
@@ -83,4 +83,4 @@ std::string DescribeRequest(const CheckedProgram& program, const Request& reques
 
 }  // namespace warden
 
-#endif  // WARDEN_COMPILER_REFERENCE_VM_BRIDGE_H_
+#endif  // WARDEN_CLI_REFERENCE_VM_BRIDGE_H_

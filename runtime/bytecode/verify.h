@@ -8,15 +8,15 @@
 // go forward inside their block except LOOP back to its FORNEXT (so every
 // block terminates), that policy sets nest without cycles, that regexes
 // compile and time zones exist, and that every size is within ProgramLimits.
-#ifndef WARDEN_COMPILER_BYTECODE_VERIFY_H_
-#define WARDEN_COMPILER_BYTECODE_VERIFY_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_VERIFY_H_
+#define WARDEN_RUNTIME_BYTECODE_VERIFY_H_
 
 #include <cstddef>
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "compiler/bytecode/limits.h"
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/limits.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::bc {
 
@@ -24,4 +24,4 @@ absl::Status Verify(const Program& program, const ProgramLimits& limits = {});
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_VERIFY_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_VERIFY_H_

@@ -27,8 +27,8 @@
 // (rt::EvalError). Recursion follows the checked expression tree only, whose
 // depth the parser bounds; request values are never recursed into deeper
 // than their declared type.
-#ifndef WARDEN_COMPILER_REFERENCE_EVALUATOR_H_
-#define WARDEN_COMPILER_REFERENCE_EVALUATOR_H_
+#ifndef WARDEN_CLI_REFERENCE_EVALUATOR_H_
+#define WARDEN_CLI_REFERENCE_EVALUATOR_H_
 
 #include <cstdint>
 #include <optional>
@@ -36,8 +36,8 @@
 #include <utility>
 #include <vector>
 
+#include "cli/reference/request.h"
 #include "compiler/checked.h"
-#include "compiler/reference/request.h"
 #include "compiler/source.h"
 #include "runtime/decision.h"
 
@@ -120,4 +120,4 @@ std::string DescribeOutcome(rt::Outcome outcome, const std::string& challenge);
 
 }  // namespace warden
 
-#endif  // WARDEN_COMPILER_REFERENCE_EVALUATOR_H_
+#endif  // WARDEN_CLI_REFERENCE_EVALUATOR_H_

@@ -41,8 +41,8 @@
 //   KIND   an element kind (ValueKind) for set construction
 // A_MODE says what the instruction does with operand a: W writes it, R
 // reads it, RW both, N nothing.
-#ifndef WARDEN_COMPILER_BYTECODE_OPCODES_H_
-#define WARDEN_COMPILER_BYTECODE_OPCODES_H_
+#ifndef WARDEN_RUNTIME_BYTECODE_OPCODES_H_
+#define WARDEN_RUNTIME_BYTECODE_OPCODES_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -360,4 +360,4 @@ inline const char* BuiltinName(Builtin builtin) { return Info(builtin).name; }
 
 }  // namespace warden::bc
 
-#endif  // WARDEN_COMPILER_BYTECODE_OPCODES_H_
+#endif  // WARDEN_RUNTIME_BYTECODE_OPCODES_H_
