@@ -156,6 +156,15 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->push_back('"');
 }
 
+void AppendJsonStringArray(const std::vector<std::string>& values, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(values[i], out);
+  }
+  out->push_back(']');
+}
+
 void AppendDecisionJson(const Engine& engine, const Decision& decision,
                         const std::vector<rt::RequestError>& tolerated, std::string* out) {
   const bc::Program& program = engine.program();

@@ -28,6 +28,8 @@ void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::stri
 // `text` as a JSON string literal (quoted, escaped; invalid UTF-8 bytes
 // become U+FFFD so the output is always valid JSON).
 void AppendJsonString(std::string_view text, std::string* out);
+// `values` as a JSON array of strings.
+void AppendJsonStringArray(const std::vector<std::string>& values, std::string* out);
 
 }  // namespace warden
 

@@ -47,7 +47,7 @@ struct AttemptState {
   absl::Time locked_until = absl::InfinitePast();  // InfinitePast when never locked
 };
 
-class FailedAttempts {
+class FailedAttempts final : public PersistedTable {
  public:
   using AttemptState = ::warden::auth::AttemptState;
 
@@ -65,14 +65,13 @@ class FailedAttempts {
   absl::Duration LockoutFor(int failures) const;
   const AttemptPolicy& policy() const { return policy_; }
 
-  // Persistence (see state_rows.h): undecodable rows are ignored and counted.
-  void Import(std::string_view key, std::string_view value);
-  StateRows TakeDirty();
-  StateRows Snapshot() const;
-  size_t rejected_rows() const { return rejected_.load(std::memory_order_relaxed); }
-  size_t size() const { return table_.size(); }
-  // Deletions (evictions) TakeDirty could not report: rewrite from Snapshot().
-  size_t dropped_deletions() const { return table_.dropped_deletions(); }
+  // Persistence: the PersistedTable surface (state_rows.h).
+  void Import(std::string_view key, std::string_view value) override;
+  StateRows TakeDirty() override;
+  StateRows Snapshot() const override;
+  size_t rejected_rows() const override { return rejected_.load(std::memory_order_relaxed); }
+  size_t size() const override { return table_.size(); }
+  size_t dropped_deletions() const override { return table_.dropped_deletions(); }
 
  private:
   struct Streak {

@@ -24,7 +24,7 @@ namespace warden::auth {
 // alone does not let anyone test guesses of low-entropy fingerprints — as
 // 32 lowercase hex digits. Changing the key forgets every device.
 // Persisted value: "1|HASH:UNIX_MICROS,HASH:UNIX_MICROS,..." (most recent first).
-class KnownDevices {
+class KnownDevices final : public PersistedTable {
  public:
   struct Device {
     std::string hash;
@@ -47,14 +47,13 @@ class KnownDevices {
   // The hash stored for a device id (32 hex digits).
   std::string DeviceHash(std::string_view device) const;
 
-  // Persistence (see state_rows.h): undecodable rows are ignored and counted.
-  void Import(std::string_view key, std::string_view value);
-  StateRows TakeDirty();
-  StateRows Snapshot() const;
-  size_t rejected_rows() const { return rejected_.load(std::memory_order_relaxed); }
-  size_t size() const { return table_.size(); }
-  // Deletions (evictions) TakeDirty could not report: rewrite from Snapshot().
-  size_t dropped_deletions() const { return table_.dropped_deletions(); }
+  // Persistence: the PersistedTable surface (state_rows.h).
+  void Import(std::string_view key, std::string_view value) override;
+  StateRows TakeDirty() override;
+  StateRows Snapshot() const override;
+  size_t rejected_rows() const override { return rejected_.load(std::memory_order_relaxed); }
+  size_t size() const override { return table_.size(); }
+  size_t dropped_deletions() const override { return table_.dropped_deletions(); }
   size_t max_per_subject() const { return max_per_subject_; }
 
  private:

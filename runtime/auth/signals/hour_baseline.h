@@ -35,7 +35,7 @@ struct HourPolicy {
 // sign-in, so an attacker's rejected attempts do not teach the baseline.
 // Persisted value: "1|SAMPLES|UPDATED_UNIX_MICROS|B0,B1,...,B23" (decayed
 // counts as of UPDATED, 6 significant digits).
-class HourBaselines {
+class HourBaselines final : public PersistedTable {
  public:
   explicit HourBaselines(HourPolicy policy = {}, size_t max_entries = 1'000'000);
 
@@ -50,14 +50,13 @@ class HourBaselines {
   void Forget(std::string_view subject);
   const HourPolicy& policy() const { return policy_; }
 
-  // Persistence (see state_rows.h): undecodable rows are ignored and counted.
-  void Import(std::string_view key, std::string_view value);
-  StateRows TakeDirty();
-  StateRows Snapshot() const;
-  size_t rejected_rows() const { return rejected_.load(std::memory_order_relaxed); }
-  size_t size() const { return table_.size(); }
-  // Deletions (evictions) TakeDirty could not report: rewrite from Snapshot().
-  size_t dropped_deletions() const { return table_.dropped_deletions(); }
+  // Persistence: the PersistedTable surface (state_rows.h).
+  void Import(std::string_view key, std::string_view value) override;
+  StateRows TakeDirty() override;
+  StateRows Snapshot() const override;
+  size_t rejected_rows() const override { return rejected_.load(std::memory_order_relaxed); }
+  size_t size() const override { return table_.size(); }
+  size_t dropped_deletions() const override { return table_.dropped_deletions(); }
 
  private:
   struct Baseline {

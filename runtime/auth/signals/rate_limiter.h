@@ -42,7 +42,7 @@ namespace warden::auth {
 // recently consumed buckets are evicted first, which are the likeliest to be
 // full). Persisted value (key as above):
 // "1|N|WINDOW_NS|SCALED_TOKENS|UPDATED_UNIX_NANOS".
-class RateLimiter {
+class RateLimiter final : public PersistedTable {
  public:
   struct Peek {
     int64_t counted = 0;
@@ -61,14 +61,13 @@ class RateLimiter {
   // Removes buckets that have refilled by `now`; returns how many.
   size_t Sweep(absl::Time now);
 
-  // Persistence (see state_rows.h): undecodable rows are ignored and counted.
-  void Import(std::string_view key, std::string_view value);
-  StateRows TakeDirty();
-  StateRows Snapshot() const;
-  size_t rejected_rows() const { return rejected_.load(std::memory_order_relaxed); }
-  size_t size() const { return table_.size(); }
-  // Deletions (evictions) TakeDirty could not report: rewrite from Snapshot().
-  size_t dropped_deletions() const { return table_.dropped_deletions(); }
+  // Persistence: the PersistedTable surface (state_rows.h).
+  void Import(std::string_view key, std::string_view value) override;
+  StateRows TakeDirty() override;
+  StateRows Snapshot() const override;
+  size_t rejected_rows() const override { return rejected_.load(std::memory_order_relaxed); }
+  size_t size() const override { return table_.size(); }
+  size_t dropped_deletions() const override { return table_.dropped_deletions(); }
 
   static constexpr size_t kMaxKeyBytes = 512;
 

@@ -1,7 +1,7 @@
 // The authentication front-end's risk signals: what each computes and which
 // built-in `context.*` attribute it feeds (docs/language.md, "Built-in
-// schema"). Each is an independent component; the /v1/check service looks
-// them up before the decision and records into them after it.
+// schema"). Each is an independent component; the /v1/check service drives
+// them through one Signal adapter each (signal.h, signal_registry.h).
 //
 //   ip_list.h        IpList / IpListSet: CIDR lists from text files
 //                      -> context.network.listed
@@ -25,10 +25,11 @@
 // HourBaselines, RateLimiter): thread-safe (sharded absl::Mutex; lookups
 // share a reader lock), bounded (max entries; the least recently updated
 // entry is evicted in O(1)), deterministic (every time is passed in), and
-// persisted through StateRows: Import(key, value) at start-up (undecodable
-// rows are ignored and counted in rejected_rows()), TakeDirty() for the rows
-// changed since the last call (value "" = deleted, including evictions), and
-// Snapshot() for a full rewrite. Values are '|'-separated text beginning with
+// persisted through one surface, PersistedTable (state_rows.h): Import(key,
+// value) at start-up (undecodable rows are ignored and counted in
+// rejected_rows()), TakeDirty() for the rows changed since the last call
+// (value "" = deleted, including evictions), and Snapshot() for a full
+// rewrite. Values are '|'-separated text beginning with
 // a format version ("1|...").
 #ifndef WARDEN_RUNTIME_AUTH_SIGNALS_RISK_SIGNALS_H_
 #define WARDEN_RUNTIME_AUTH_SIGNALS_RISK_SIGNALS_H_

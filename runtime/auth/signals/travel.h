@@ -47,7 +47,7 @@ TravelCheck CheckTravel(const LastSignIn& last, absl::Time now, double lat, doub
 
 // The last sign-in per subject. Thread-safe, bounded (least recently updated
 // subjects are evicted). Persisted value: "1|UNIX_MICROS|LAT|LON|COUNTRY".
-class LastSignIns {
+class LastSignIns final : public PersistedTable {
  public:
   explicit LastSignIns(size_t max_entries = 1'000'000);
 
@@ -58,14 +58,13 @@ class LastSignIns {
   void Record(std::string_view subject, const LastSignIn& sign_in);
   void Forget(std::string_view subject);
 
-  // Persistence (see state_rows.h): undecodable rows are ignored and counted.
-  void Import(std::string_view key, std::string_view value);
-  StateRows TakeDirty();
-  StateRows Snapshot() const;
-  size_t rejected_rows() const { return rejected_.load(std::memory_order_relaxed); }
-  size_t size() const { return table_.size(); }
-  // Deletions (evictions) TakeDirty could not report: rewrite from Snapshot().
-  size_t dropped_deletions() const { return table_.dropped_deletions(); }
+  // Persistence: the PersistedTable surface (state_rows.h).
+  void Import(std::string_view key, std::string_view value) override;
+  StateRows TakeDirty() override;
+  StateRows Snapshot() const override;
+  size_t rejected_rows() const override { return rejected_.load(std::memory_order_relaxed); }
+  size_t size() const override { return table_.size(); }
+  size_t dropped_deletions() const override { return table_.dropped_deletions(); }
 
   static std::string Encode(const LastSignIn& sign_in);
   static std::optional<LastSignIn> Decode(std::string_view value);
