@@ -48,7 +48,8 @@ TEST_CASE("an API key's subject, the caller's members, time, then every signal")
         R"("context":{"channel":"web","time":"2027-01-15T08:00:00.123Z","ip":"192.0.2.1",)"
         R"("network":{"anonymous":false,"hosting":false,"tor":false,"listed":false},)"
         R"("geo":{"impossible_travel":false,"travel_speed_kmh":0},"device":{"known":false},)"
-        R"("attempts":{"failed_subject":0,"failed_ip":0,"locked":false},"unusual_hour":false}})");
+        R"("attempts":{"failed_subject":0,"failed_ip":0,"locked":false},"unusual_hour":false,)"
+        R"("known_network":false}})");
   CHECK(signals.empty());
 }
 

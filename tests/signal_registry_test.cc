@@ -63,8 +63,9 @@ struct Fixture {
 
 TEST_CASE("the computed context keys: time and each signal's") {
   Fixture f;
-  CHECK(f.registry->computed_keys() ==
-        std::vector<std::string_view>{"time", "network", "geo", "attempts", "unusual_hour"});
+  CHECK(f.registry->computed_keys() == std::vector<std::string_view>{"time", "network", "geo",
+                                                                     "attempts", "unusual_hour",
+                                                                     "known_network"});
 }
 
 TEST_CASE("every signal writes its members in registry order") {
@@ -73,7 +74,7 @@ TEST_CASE("every signal writes its members in registry order") {
   CHECK(json == R"(,"ip":"192.0.2.1","network":{"anonymous":false,"hosting":false,"tor":false,)"
                 R"("listed":false},"geo":{"impossible_travel":false,"travel_speed_kmh":0},)"
                 R"("device":{"id":"laptop","known":false},"attempts":{"failed_subject":0,)"
-                R"("failed_ip":0,"locked":false},"unusual_hour":false)");
+                R"("failed_ip":0,"locked":false},"unusual_hour":false,"known_network":false)");
   CHECK(signals == R"("new_device")");
   // Without an address: no ip member, the network all false.
   const auto [no_ip, _] = f.Run(f.Facts(std::nullopt));
@@ -102,6 +103,25 @@ TEST_CASE("a permit teaches the signals; a deny does not") {
   CHECK(f.Run(facts).second.empty());
 }
 
+TEST_CASE("known networks: a permit teaches the /24 (IPv6: /48); new_network needs a history") {
+  Fixture f;
+  CHECK(warden::testing::Contains(f.Run(f.Facts()).first, R"("known_network":false)"));
+  CHECK(f.Run(f.Facts()).second == R"("new_device")");  // a first sign-in: nothing to compare
+  f.Permit(f.Facts());
+  CHECK(warden::testing::Contains(f.Run(f.Facts("192.0.2.77")).first, R"("known_network":true)"));
+  CHECK(warden::testing::Contains(f.Run(f.Facts("::ffff:192.0.2.9")).first,
+                                  R"("known_network":true)"));
+  const auto [json, signals] = f.Run(f.Facts("198.51.100.1"));
+  CHECK(warden::testing::Contains(json, R"("known_network":false)"));
+  CHECK(signals == R"("new_network")");
+  CHECK(f.Run(f.Facts(std::nullopt)).second.empty());  // no address: nothing new
+  f.Permit(f.Facts("2001:db8:1:2::5"));
+  CHECK(warden::testing::Contains(f.Run(f.Facts("2001:db8:1:ffff::1")).first,
+                                  R"("known_network":true)"));
+  CHECK(
+      warden::testing::Contains(f.Run(f.Facts("2001:db8:2::1")).first, R"("known_network":false)"));
+}
+
 TEST_CASE("failed attempts show in the context; the sweep drops expired streaks") {
   Fixture f;
   f.registry->attempts().RecordFailure("s:ann", f.now);
@@ -127,6 +147,11 @@ TEST_CASE("the tables flush to the store and import back") {
               ->LoadRows("devices", [&](std::string_view, std::string_view) { ++device_rows; })
               .ok());
   CHECK(device_rows == 1);
+  int network_rows = 0;
+  REQUIRE((*store)
+              ->LoadRows("networks", [&](std::string_view, std::string_view) { ++network_rows; })
+              .ok());
+  CHECK(network_rows == 1);
 
   Fixture restarted;
   restarted.now = f.now;
@@ -134,6 +159,7 @@ TEST_CASE("the tables flush to the store and import back") {
   const auto [json, signals] = restarted.Run(restarted.Facts());
   CHECK(warden::testing::Contains(json, R"("known":true)"));
   CHECK(warden::testing::Contains(json, R"("failed_ip":1)"));
+  CHECK(warden::testing::Contains(json, R"("known_network":true)"));
   CHECK(signals == R"("failed_attempts")");
 }
 

@@ -75,7 +75,8 @@ void BuildBuiltinSchema(CheckedProgram& program) {
                              {"device", types.RecordOf(device)},
                              {"network", types.RecordOf(network)},
                              {"attempts", types.RecordOf(attempts)},
-                             {"unusual_hour", boolean}});
+                             {"unusual_hour", boolean},
+                             {"known_network", boolean}});
   program.context = context;
 
   RecordType* any_resource = types.NewRecord("resource");

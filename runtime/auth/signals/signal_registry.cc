@@ -13,6 +13,7 @@ namespace warden::auth {
   X(Device)               \
   X(Attempts)             \
   X(Hours)                \
+  X(KnownNetwork)         \
   X(Limits)
 
 // Each factory is defined in signals/NAME_signal.cc.
