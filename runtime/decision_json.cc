@@ -50,7 +50,7 @@ void AppendObligationValue(const bc::Program& /*program*/, const Obligation& /*o
   out->append(arg.json);
 }
 
-void AppendExtras(const Engine& engine, const Decision& decision, bool obligations,
+void AppendExtras(const Engine* engine, const Decision& decision, bool obligations,
                   std::string* out) {
   out->push_back('[');
   bool first = true;
@@ -67,7 +67,7 @@ void AppendExtras(const Engine& engine, const Decision& decision, bool obligatio
       if (a > o.first_arg) out->push_back(',');
       AppendJsonString(decision.args[a].key, out);
       out->push_back(':');
-      AppendObligationValue(engine.program(), o, decision.args[a], out);
+      AppendObligationValue(engine->program(), o, decision.args[a], out);
     }
     out->append("}}");
   }
@@ -165,10 +165,13 @@ void AppendJsonStringArray(const std::vector<std::string>& values, std::string* 
   out->push_back(']');
 }
 
-void AppendDecisionJson(const Engine& engine, const Decision& decision,
-                        const std::vector<rt::RequestError>& tolerated, std::string* out) {
-  const bc::Program& program = engine.program();
-  out->append("{\"decision\":\"");
+namespace {
+
+// The members of a decision after the opening brace. `engine` may be null
+// for a decision without errors and limits (a bad request's bare deny).
+void AppendDecisionMembers(const Engine* engine, const Decision& decision,
+                           const std::vector<rt::RequestError>& tolerated, std::string* out) {
+  out->append("\"decision\":\"");
   out->append(rt::OutcomeName(decision.outcome));
   out->append("\",\"challenge\":");
   if (decision.outcome == rt::Outcome::kStepUp) {
@@ -209,7 +212,7 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
   for (const DecisionError& error : decision.errors) {
     if (!first) out->push_back(',');
     first = false;
-    AppendEvalError(engine, error, out);
+    AppendEvalError(*engine, error, out);
   }
   out->append("],\"risk\":{");
   for (size_t i = 0; i < decision.risks.size(); ++i) {
@@ -222,11 +225,20 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
   for (size_t i = 0; i < decision.limits_read.size(); ++i) {
     if (i > 0) out->push_back(',');
     const uint32_t limit = decision.limits_read[i];
+    const bc::Program& program = engine->program();
     AppendJsonString(limit < program.limits.size() ? std::string_view(program.limits[limit].name)
                                                    : std::string_view(),
                      out);
   }
   out->append("]}");
+}
+
+}  // namespace
+
+void AppendDecisionJson(const Engine& engine, const Decision& decision,
+                        const std::vector<rt::RequestError>& tolerated, std::string* out) {
+  out->push_back('{');
+  AppendDecisionMembers(&engine, decision, tolerated, out);
 }
 
 void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out) {
@@ -237,14 +249,9 @@ void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::stri
   AppendJsonString(
       errors.empty() ? std::string_view("malformed request") : std::string_view(errors[0].message),
       out);
-  out->append(
-      "},\"decision\":\"deny\",\"challenge\":null,\"rules\":[],\"reasons\":[],"
-      "\"obligations\":[],\"advice\":[],\"errors\":[");
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendRequestError(errors[i], out);
-  }
-  out->append("],\"risk\":{},\"limits\":[]}");
+  out->append("},");
+  static const Decision* const kDeny = new Decision();  // a bare deny, never destroyed
+  AppendDecisionMembers(nullptr, *kDeny, errors, out);
 }
 
 }  // namespace warden

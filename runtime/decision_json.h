@@ -22,7 +22,9 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
                         const std::vector<rt::RequestError>& tolerated, std::string* out);
 
 // A request that could not be decoded: {"error":{"code":"bad_request","path",
-// "message"},"decision":"deny",…} with every problem in "errors".
+// "message"},"decision":"deny",…} with every problem in "errors". The
+// decision members are AppendDecisionJson's, of a bare deny: there is one
+// writer of the decision shape.
 void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out);
 
 // `text` as a JSON string literal (quoted, escaped; invalid UTF-8 bytes
