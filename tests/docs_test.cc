@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "compiler/builtin_attributes.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
 #include "runtime/bytecode/combining.h"
@@ -141,6 +143,46 @@ TEST_CASE("docs/language.md lists every builtin with its meaning") {
     CAPTURE(info.usage);
     CHECK(!row.empty());
     CHECK(row.find(info.meaning) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// How docs/language.md's built-in schema spells an attribute's type.
+std::string Spelling(const warden::BuiltinAttribute& attribute) {
+  using T = warden::BuiltinType;
+  static const std::map<T, std::string> kSpelling = {
+      {T::kBool, "bool"},
+      {T::kInt, "int"},
+      {T::kDecimal, "decimal"},
+      {T::kString, "string"},
+      {T::kDuration, "duration"},
+      {T::kTimestamp, "timestamp"},
+      {T::kIp, "ip"},
+      {T::kStrings, "set<string>"},
+      {T::kRecord, "{"},
+      {T::kAuthKind, "enum { none, token, api_key }"}};
+  return kSpelling.at(attribute.type) + (attribute.optional ? "?" : "");
+}
+
+TEST_CASE("docs/language.md's built-in schema lists every built-in attribute with its type") {
+  const std::string section = Section(Read("docs/language.md"), "### Built-in schema");
+  const size_t begin = section.find("package builtin.reference");
+  REQUIRE(begin != std::string::npos);
+  const std::string block = section.substr(begin, section.find("```", begin) - begin);
+  for (const warden::BuiltinAttribute& attribute : warden::kBuiltinAttributes) {
+    const std::string field = std::string(attribute.name) + ": " + Spelling(attribute);
+    CAPTURE(attribute.record);
+    CAPTURE(field);
+    // Under its record: the record's last dotted part opens before the field.
+    const std::string record(attribute.record);
+    const std::string opener = record.substr(record.rfind('.') + 1) +
+                               (record.find('.') == std::string::npos ? " {" : ": {");
+    const size_t opened = block.find(opener);
+    REQUIRE(opened != std::string::npos);
+    CHECK(block.find(field, opened) != std::string::npos);
   }
 }
 

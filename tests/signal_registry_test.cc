@@ -61,9 +61,9 @@ struct Fixture {
   }
 };
 
-TEST_CASE("the computed context keys: time and each signal's") {
+TEST_CASE("the computed context keys: the built-in context attributes Warden computes") {
   Fixture f;
-  CHECK(f.registry->computed_keys() == std::vector<std::string_view>{"time", "network", "geo",
+  CHECK(f.registry->computed_keys() == std::vector<std::string_view>{"time", "geo", "network",
                                                                      "attempts", "unusual_hour",
                                                                      "known_network"});
 }
@@ -76,6 +76,14 @@ TEST_CASE("every signal writes its members in registry order") {
                 R"("device":{"id":"laptop","known":false},"attempts":{"failed_subject":0,)"
                 R"("failed_ip":0,"locked":false},"unusual_hour":false,"known_network":false)");
   CHECK(signals == R"("new_device")");
+  // Every computed built-in member is written ("time" by the decision request).
+  for (const BuiltinAttribute& attribute : kBuiltinAttributes) {
+    if (attribute.record != "context" || attribute.source != BuiltinSource::kComputed ||
+        attribute.name == "time")
+      continue;
+    CAPTURE(attribute.name);
+    CHECK(warden::testing::Contains(json, "\"" + std::string(attribute.name) + "\":"));
+  }
   // Without an address: no ip member, the network all false.
   const auto [no_ip, _] = f.Run(f.Facts(std::nullopt));
   CHECK(no_ip.starts_with(R"(,"network":{"anonymous":false)"));

@@ -1,6 +1,10 @@
 #include "compiler/internal/builtin_schema.h"
 
 #include <initializer_list>
+#include <map>
+#include <string>
+
+#include "compiler/builtin_attributes.h"
 
 namespace warden::internal {
 namespace {
@@ -22,63 +26,56 @@ void AddBuiltinFields(RecordType* record, std::initializer_list<FieldSpec> specs
   }
 }
 
+const Type* TypeOf(TypeTable& types, const BuiltinAttribute& attribute, const EnumType* auth_kind,
+                   const std::map<std::string_view, RecordType*>& records) {
+  switch (attribute.type) {
+    case BuiltinType::kBool:
+      return types.Primitive(TypeKind::kBool);
+    case BuiltinType::kInt:
+      return types.Primitive(TypeKind::kInt);
+    case BuiltinType::kDecimal:
+      return types.Primitive(TypeKind::kDecimal);
+    case BuiltinType::kString:
+      return types.Primitive(TypeKind::kString);
+    case BuiltinType::kDuration:
+      return types.Primitive(TypeKind::kDuration);
+    case BuiltinType::kTimestamp:
+      return types.Primitive(TypeKind::kTimestamp);
+    case BuiltinType::kIp:
+      return types.Primitive(TypeKind::kIp);
+    case BuiltinType::kStrings:
+      return types.SetOf(types.Primitive(TypeKind::kString));
+    case BuiltinType::kAuthKind:
+      return types.EnumOf(auth_kind);
+    case BuiltinType::kRecord:
+      return types.RecordOf(
+          records.at(std::string(attribute.record) + "." + std::string(attribute.name)));
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void BuildBuiltinSchema(CheckedProgram& program) {
   TypeTable& types = program.types;
-  const Type* boolean = types.Primitive(TypeKind::kBool);
-  const Type* integer = types.Primitive(TypeKind::kInt);
-  const Type* decimal = types.Primitive(TypeKind::kDecimal);
-  const Type* string = types.Primitive(TypeKind::kString);
-  const Type* duration = types.Primitive(TypeKind::kDuration);
-  const Type* timestamp = types.Primitive(TypeKind::kTimestamp);
-  const Type* ip = types.Primitive(TypeKind::kIp);
-  const Type* strings = types.SetOf(string);
-
   EnumType* auth_kind = types.NewEnum("subject.auth.kind");
   auth_kind->members = {"none", "token", "api_key"};
-  RecordType* auth = types.NewRecord("subject.auth");
-  AddBuiltinFields(auth, {{"mfa", boolean},
-                          {"methods", strings},
-                          {"acr", string},
-                          {"auth_age", duration},
-                          {"token_age", duration},
-                          {"kind", types.EnumOf(auth_kind)},
-                          {"key_id", string, true}});
-  RecordType* subject = types.NewRecord("subject");
-  AddBuiltinFields(subject, {{"id", string},
-                             {"roles", strings},
-                             {"tenant", string, true},
-                             {"auth", types.RecordOf(auth)}});
-  program.subject = subject;
+  // The records in list order (children first), each with its fields.
+  std::map<std::string_view, RecordType*> records;
+  for (const BuiltinAttribute& attribute : kBuiltinAttributes) {
+    RecordType*& record = records[attribute.record];
+    if (record == nullptr) record = types.NewRecord(std::string(attribute.record));
+    Field field;
+    field.name = std::string(attribute.name);
+    field.type = TypeOf(types, attribute, auth_kind, records);
+    field.optional = attribute.optional;
+    field.builtin = true;
+    record->fields.push_back(field);
+  }
+  program.subject = records.at("subject");
+  program.context = records.at("context");
 
-  RecordType* geo = types.NewRecord("context.geo");
-  AddBuiltinFields(geo, {{"country", string, true},
-                         {"city", string, true},
-                         {"latitude", decimal, true},
-                         {"longitude", decimal, true},
-                         {"impossible_travel", boolean},
-                         {"travel_speed_kmh", integer}});
-  RecordType* device = types.NewRecord("context.device");
-  AddBuiltinFields(device, {{"id", string, true}, {"known", boolean}});
-  RecordType* network = types.NewRecord("context.network");
-  AddBuiltinFields(
-      network,
-      {{"anonymous", boolean}, {"hosting", boolean}, {"tor", boolean}, {"listed", boolean}});
-  RecordType* attempts = types.NewRecord("context.attempts");
-  AddBuiltinFields(attempts,
-                   {{"failed_subject", integer}, {"failed_ip", integer}, {"locked", boolean}});
-  RecordType* context = types.NewRecord("context");
-  AddBuiltinFields(context, {{"time", timestamp},
-                             {"ip", ip, true},
-                             {"geo", types.RecordOf(geo)},
-                             {"device", types.RecordOf(device)},
-                             {"network", types.RecordOf(network)},
-                             {"attempts", types.RecordOf(attempts)},
-                             {"unusual_hour", boolean},
-                             {"known_network", boolean}});
-  program.context = context;
-
+  const Type* string = types.Primitive(TypeKind::kString);
   RecordType* any_resource = types.NewRecord("resource");
   AddBuiltinFields(any_resource, {{"type", string}, {"id", string}});
   program.any_resource = any_resource;

@@ -11,7 +11,7 @@
 
 #include <simdjson.h>
 
-#include "compiler/bytecode/program.h"
+#include "runtime/bytecode/program.h"
 
 namespace warden::auth {
 

@@ -68,7 +68,8 @@ void WriteDecisionRequest(const CheckBody& check, const Identity& identity, cons
     r.append(check.context_rest);
     r.push_back(',');
   }
-  r.append("\"time\":\"");
+  AppendJsonString(ContextKeyName(ContextKey::time), &r);
+  r.append(":\"");
   r.append(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", facts.now, absl::UTCTimeZone()));
   r.push_back('"');
   ContextWriter writer(&r, signals);

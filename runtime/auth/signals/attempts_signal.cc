@@ -14,7 +14,6 @@ class AttemptsSignal final : public Signal {
  public:
   explicit AttemptsSignal(FailedAttempts& attempts) : attempts_(attempts) {}
 
-  std::vector<std::string_view> computed_keys() const override { return {"attempts"}; }
   std::vector<StoredTable> tables() override { return {{"attempts", &attempts_}}; }
   // An expired streak says nothing a missing entry does not.
   void Sweep(absl::Time now) override { attempts_.Sweep(now); }
@@ -26,7 +25,7 @@ class AttemptsSignal final : public Signal {
     const bool locked = subject.locked || ip.locked;
     if (subject.failures > 0 || ip.failures > 0) out.Raise("failed_attempts");
     if (locked) out.Raise("locked_out");
-    absl::StrAppend(&out.Member("attempts"), "{\"failed_subject\":", subject.failures,
+    absl::StrAppend(&out.Member(ContextKey::attempts), "{\"failed_subject\":", subject.failures,
                     ",\"failed_ip\":", ip.failures, ",\"locked\":", locked ? "true" : "false", "}");
   }
 

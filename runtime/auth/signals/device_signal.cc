@@ -18,7 +18,7 @@ class DeviceSignal final : public Signal {
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
     const bool known =
         facts.device_id.has_value() && devices_.Known(facts.subject, *facts.device_id);
-    std::string& r = out.Member("device");
+    std::string& r = out.Member(ContextKey::device);
     r.push_back('{');
     if (facts.device_id) {
       r.append("\"id\":");

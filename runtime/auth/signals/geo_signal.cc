@@ -24,7 +24,6 @@ class GeoSignal final : public Signal {
   explicit GeoSignal(const AuthConfig& config)
       : config_(config), last_signins_(config.max_subjects) {}
 
-  std::vector<std::string_view> computed_keys() const override { return {"geo"}; }
   std::vector<StoredTable> tables() override { return {{"last_signin", &last_signins_}}; }
 
   std::optional<SignalFailure> Look(CheckFacts& facts, std::string* /*signals*/) const override {
@@ -38,7 +37,7 @@ class GeoSignal final : public Signal {
   }
 
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
-    std::string& r = out.Member("geo");
+    std::string& r = out.Member(ContextKey::geo);
     r.push_back('{');
     TravelCheck travel{false, 0};
     if (const std::optional<GeoLocation>& place = facts.place) {

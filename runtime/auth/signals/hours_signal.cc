@@ -14,13 +14,12 @@ class HoursSignal final : public Signal {
                config.max_subjects),
         zone_(zone) {}
 
-  std::vector<std::string_view> computed_keys() const override { return {"unusual_hour"}; }
   std::vector<StoredTable> tables() override { return {{"hours", &hours_}}; }
 
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
     const bool unusual = hours_.Unusual(facts.subject, facts.now, zone_);
     if (unusual) out.Raise("unusual_hour");
-    out.Member("unusual_hour").append(unusual ? "true" : "false");
+    out.Member(ContextKey::unusual_hour).append(unusual ? "true" : "false");
   }
 
   void Record(const CheckFacts& facts, const DecidedFacts& decided,

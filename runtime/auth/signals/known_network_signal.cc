@@ -33,13 +33,12 @@ class KnownNetworkSignal final : public Signal {
   explicit KnownNetworkSignal(const AuthConfig& config)
       : networks_(config.max_subjects, config.devices_per_subject) {}
 
-  std::vector<std::string_view> computed_keys() const override { return {"known_network"}; }
   std::vector<StoredTable> tables() override { return {{"networks", &networks_}}; }
 
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
     const bool known = facts.ip && networks_.Known(facts.subject, NetworkOf(facts.ip_net));
     if (facts.ip && !known && !networks_.Devices(facts.subject).empty()) out.Raise("new_network");
-    out.Member("known_network").append(known ? "true" : "false");
+    out.Member(ContextKey::known_network).append(known ? "true" : "false");
   }
 
   void Record(const CheckFacts& facts, const DecidedFacts& decided,

@@ -9,8 +9,6 @@ namespace {
 
 class NetworkSignal final : public Signal {
  public:
-  std::vector<std::string_view> computed_keys() const override { return {"network"}; }
-
   std::optional<SignalFailure> Look(CheckFacts& facts, std::string* signals) const override {
     if (!facts.ip) return std::nullopt;
     for (const auto& [name, list] : facts.network->ip_lists) {
@@ -33,11 +31,11 @@ class NetworkSignal final : public Signal {
   }
 
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
-    if (facts.ip) AppendJsonString(*facts.ip, &out.Member("ip"));
+    if (facts.ip) AppendJsonString(*facts.ip, &out.Member(ContextKey::ip));
     if (facts.anonymous) out.Raise("anonymous_network");
     if (facts.hosting) out.Raise("hosting_network");
     if (facts.tor) out.Raise("tor");
-    absl::StrAppend(&out.Member("network"), "{\"anonymous\":", Bool(facts.anonymous),
+    absl::StrAppend(&out.Member(ContextKey::network), "{\"anonymous\":", Bool(facts.anonymous),
                     ",\"hosting\":", Bool(facts.hosting), ",\"tor\":", Bool(facts.tor),
                     ",\"listed\":", Bool(facts.listed), "}");
   }

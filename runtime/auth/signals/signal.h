@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "compiler/bytecode/program.h"
+#include "compiler/builtin_attributes.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/auth/auth_error.h"
 #include "runtime/auth/signals/geoip.h"
 #include "runtime/auth/signals/network_files.h"
@@ -64,13 +65,14 @@ struct DecidedFacts {
 // Appends `name` to a JSON array's members ("a","b").
 void RaiseSignal(std::string_view name, std::string* signals);
 
-// The members of the decision request's `context` object after "time".
+// The members of the decision request's `context` object after "time": only
+// built-in ones (compiler/builtin_attributes.h).
 class ContextWriter {
  public:
   ContextWriter(std::string* json, std::string* signals) : json_(json), signals_(signals) {}
-  // Starts member `name` (the comma, the key, the colon) and returns the
-  // buffer its raw JSON value goes to.
-  std::string& Member(std::string_view name);
+  // Starts the member (the comma, the key, the colon) and returns the buffer
+  // its raw JSON value goes to.
+  std::string& Member(ContextKey key);
   void Raise(std::string_view signal) { RaiseSignal(signal, signals_); }
 
  private:
@@ -93,8 +95,6 @@ struct StoredTable {
 class Signal {
  public:
   virtual ~Signal() = default;
-  // The top-level context members it computes: a check may not send them.
-  virtual std::vector<std::string_view> computed_keys() const { return {}; }
   virtual std::vector<StoredTable> tables() { return {}; }
   virtual void Sweep(absl::Time /*now*/) {}
   virtual std::optional<SignalFailure> Look(CheckFacts& /*facts*/, std::string* /*signals*/) const {

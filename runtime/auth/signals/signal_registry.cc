@@ -27,9 +27,9 @@ void RaiseSignal(std::string_view name, std::string* signals) {
   AppendJsonString(name, signals);
 }
 
-std::string& ContextWriter::Member(std::string_view name) {
+std::string& ContextWriter::Member(ContextKey key) {
   json_->push_back(',');
-  AppendJsonString(name, json_);
+  AppendJsonString(ContextKeyName(key), json_);
   json_->push_back(':');
   return *json_;
 }
@@ -43,7 +43,6 @@ SignalRegistry::SignalRegistry(const AuthConfig& config)
 absl::StatusOr<std::unique_ptr<SignalRegistry>> SignalRegistry::Create(const AuthConfig& config) {
   std::unique_ptr<SignalRegistry> registry(new SignalRegistry(config));
   const SignalDeps deps{config, registry->attempts_, registry->limiter_};
-  registry->computed_keys_.push_back("time");  // the decision request's own
 #define WARDEN_SIGNAL_MAKE(name)                                               \
   {                                                                            \
     absl::StatusOr<std::unique_ptr<Signal>> signal = Make##name##Signal(deps); \
@@ -52,8 +51,9 @@ absl::StatusOr<std::unique_ptr<SignalRegistry>> SignalRegistry::Create(const Aut
   }
   WARDEN_SIGNALS(WARDEN_SIGNAL_MAKE)
 #undef WARDEN_SIGNAL_MAKE
-  for (const std::unique_ptr<Signal>& signal : registry->signals_) {
-    for (std::string_view key : signal->computed_keys()) registry->computed_keys_.push_back(key);
+  for (const BuiltinAttribute& attribute : kBuiltinAttributes) {
+    if (attribute.record == "context" && attribute.source == BuiltinSource::kComputed)
+      registry->computed_keys_.push_back(attribute.name);
   }
   return registry;
 }

@@ -4,9 +4,9 @@
 //
 // Adding a signal: one file under runtime/auth/signals/ with its Signal
 // class and its Make…Signal factory, one line in WARDEN_SIGNALS
-// (signal_registry.cc), its attributes in the built-in schema
-// (compiler/internal/builtin_schema.cc) and its row in
-// docs/authentication.md ("Risk signals").
+// (signal_registry.cc), its attributes in WARDEN_BUILTIN_ATTRIBUTES
+// (compiler/builtin_attributes.h), and its rows in docs/language.md
+// ("Built-in schema") and docs/authentication.md ("Risk signals").
 #ifndef WARDEN_RUNTIME_AUTH_SIGNALS_SIGNAL_REGISTRY_H_
 #define WARDEN_RUNTIME_AUTH_SIGNALS_SIGNAL_REGISTRY_H_
 
@@ -54,8 +54,8 @@ class SignalRegistry {
   void Compute(const CheckFacts& facts, ContextWriter& out) const;
   void Record(const CheckFacts& facts, const DecidedFacts& decided, std::string* signals);
 
-  // The top-level context members Warden computes ("time" and the signals'):
-  // a check may not send them.
+  // The top-level context members Warden computes (the built-in attributes
+  // of source kComputed): a check may not send them.
   const std::vector<std::string_view>& computed_keys() const { return computed_keys_; }
 
   FailedAttempts& attempts() { return attempts_; }
