@@ -5,12 +5,15 @@
 // credential (a JWT or a Warden API key) and the raw request context (the
 // client's address, its device id, the resource). The service verifies the
 // credential, maps its claims to `subject`, fills the computed `context`
-// attributes (geo, network, device, attempts, unusual_hour, time), reads the
-// rate-limit buckets of the policies' `limit` declarations, decides, and
-// then records what the decision teaches: a permit consumes the limits it
-// read and updates the subject's last sign-in, devices and hour baseline; a
-// refused credential counts as a failed attempt for the address (and the
-// subject or API key, when known).
+// attributes (time and every risk signal's: geo, network, device, attempts,
+// unusual_hour, known_network), reads the rate-limit buckets of the
+// policies' `limit` declarations, decides, and then records what the
+// decision teaches: a permit consumes the limits it read and updates the
+// subject's last sign-in, devices, networks and hour baseline; a refused
+// credential counts as a failed attempt for the address (and the subject or
+// API key, when known). Each step is a named stage (check_service.cc lists
+// them; runtime/auth/check/), the signals a registry
+// (runtime/auth/signals/signal_registry.h).
 //
 // Failing closed: every refused credential is a deny with a stable reason
 // code (auth_error.h); no caller-supplied subject attribute is ever read.
