@@ -114,7 +114,6 @@ int64_t RiskScore(const Prepared& prepared, const Frame& frame, Scratch& scratch
 bool ScalarEqual(bc::ValueKind kind, const Value& a, const Value& b);
 // The order of bc::CompareScalars (the order of constant sets): <0, 0, >0.
 int CompareScalar(bc::ValueKind kind, const Value& a, const Value& b);
-bool IpContains(const bc::IpNet& network, const bc::IpNet& address);
 
 }  // namespace warden::rt
 

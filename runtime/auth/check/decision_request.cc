@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/decision_json.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::auth {
 namespace {
@@ -70,7 +71,7 @@ void WriteDecisionRequest(const CheckBody& check, const Identity& identity, cons
   }
   AppendJsonString(ContextKeyName(ContextKey::time), &r);
   r.append(":\"");
-  r.append(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", facts.now, absl::UTCTimeZone()));
+  r.append(values::TimestampString(absl::ToUnixMillis(facts.now)));
   r.push_back('"');
   ContextWriter writer(&r, signals);
   signals_registry.Compute(facts, writer);
