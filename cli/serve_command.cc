@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/policy_loader.h"
 #include "compiler/codegen.h"
+#include "runtime/audit/audit_log.h"
 #include "runtime/auth/check_service.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
@@ -24,9 +25,6 @@
 #include "runtime/server/log.h"
 #include "runtime/server/policy_store.h"
 #include "runtime/server/watcher.h"
-#ifdef WARDEN_HAVE_AUDIT
-#include "runtime/audit/audit_log.h"
-#endif
 
 namespace warden::cli {
 namespace {
@@ -97,7 +95,6 @@ int RunServe(const ServeFlags& flags) {
   context.config = &config;
   context.store = &store;
   context.metrics = &metrics;
-#ifdef WARDEN_HAVE_AUDIT
   std::unique_ptr<audit::AuditLog> audit_log;
   if (!config.audit.path.empty()) {
     audit::AuditOptions options;
@@ -117,12 +114,6 @@ int RunServe(const ServeFlags& flags) {
     if (!audit_log->stats().notice.empty()) server::Log("warn", audit_log->stats().notice);
     context.audit = audit_log.get();
   }
-#else
-  if (!config.audit.path.empty()) {
-    PrintError("this build has no audit log");
-    return kExitUsage;
-  }
-#endif
 
   std::unique_ptr<auth::CheckService> auth_service;
   if (config.auth.enabled) {
@@ -153,7 +144,6 @@ int RunServe(const ServeFlags& flags) {
           {{"error", std::string_view(flushed.message().data(), flushed.message().size())}});
     }
   }
-#ifdef WARDEN_HAVE_AUDIT
   // Every decision answered is in the log before we exit.
   if (audit_log != nullptr) {
     if (absl::Status closed = audit_log->Close(); !closed.ok()) {
@@ -162,7 +152,6 @@ int RunServe(const ServeFlags& flags) {
       return kExitUsage;
     }
   }
-#endif
   server::Log("info", "stopped");
   return kExitOk;
 }

@@ -11,14 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/audit/audit_log.h"
+#include "runtime/auth/check_service.h"
 #include "runtime/decision_json.h"
 #include "runtime/server/authzen.h"
 #include "runtime/server/log.h"
 #include "warden/engine.h"
-#ifdef WARDEN_HAVE_AUDIT
-#include "runtime/audit/audit_log.h"
-#endif
-#include "runtime/auth/check_service.h"
 
 namespace warden::server {
 namespace {
@@ -96,9 +94,7 @@ struct ApiWorker::State {
   uint64_t id_prefix = 0;
   uint64_t id_counter = 0;
   std::minstd_rand sampler;
-#ifdef WARDEN_HAVE_AUDIT
-  std::optional<audit::RequestMasker> masker;  // for the current policies
-#endif
+  std::optional<audit::RequestMasker> masker;                // for the current policies
   std::optional<auth::CheckService::Session> check_session;  // made on the first check
 
   // Picks up a newly published policy set between requests.
@@ -113,10 +109,8 @@ struct ApiWorker::State {
       options.strict = context.config->strict_requests;
       options.max_bytes = context.config->limits.max_body_bytes;
       session.emplace(*policies->engine, options);
-#ifdef WARDEN_HAVE_AUDIT
       masker.reset();
       if (context.audit != nullptr) masker.emplace(policies->engine->program());
-#endif
     }
   }
 
@@ -195,7 +189,6 @@ struct ApiWorker::State {
 
   void Audit(std::string_view request_json, bool ok, const std::string& decision_id, int item,
              std::string_view error_code = {}) {
-#ifdef WARDEN_HAVE_AUDIT
     audit::AuditLog* log = context.audit;
     if (log == nullptr) return;
     const AuditConfig& config = context.config->audit;
@@ -222,9 +215,6 @@ struct ApiWorker::State {
     entry.bundle_hash = policies->engine->bundle_hash();
     log->Append(std::move(entry));
     context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
-#else
-    (void)request_json, (void)ok, (void)decision_id, (void)item, (void)error_code;
-#endif
   }
 
   // ------------------------------------------------------------ routes
