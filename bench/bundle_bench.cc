@@ -7,36 +7,33 @@
 #include <string>
 
 #include "bench/policy_generator.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "runtime/bytecode/bundle.h"
 #include "warden/engine.h"
 
 namespace {
 
-std::string CompileToBundle(int files, int rules_per_file) {
-  auto compilation = warden::CompileSources(warden::bench::MakeSources(files, rules_per_file));
-  if (compilation->program == nullptr) return {};
-  auto program = warden::GenerateBytecode(*compilation->program, compilation->sources);
-  if (!program.ok()) return {};
-  return warden::bc::WriteBundle(*program);
+std::string BuildBundle(int files, int rules_per_file) {
+  auto bundle = warden::CompileToBundle(
+                    warden::PolicySources::Texts(warden::bench::MakeSources(files, rules_per_file)))
+                    .Bytes();
+  return bundle.ok() ? *std::move(bundle) : std::string();
 }
 
 void BM_Compile10kRulesToBundle(benchmark::State& state) {
   auto sources = warden::bench::MakeSources(100, 100);
   size_t bundle_bytes = 0;
   for (auto _ : state) {
-    auto compilation = warden::CompileSources(sources);
-    if (compilation->program == nullptr) {
+    warden::BundleBuild build = warden::CompileToBundle(warden::PolicySources::Texts(sources));
+    if (build.compilation->program == nullptr) {
       state.SkipWithError("the generated policies did not check clean");
       break;
     }
-    auto program = warden::GenerateBytecode(*compilation->program, compilation->sources);
-    if (!program.ok()) {
-      state.SkipWithError(program.status().ToString().c_str());
+    if (!build.program.ok()) {
+      state.SkipWithError(build.program.status().ToString().c_str());
       break;
     }
-    std::string bundle = warden::bc::WriteBundle(*program);
+    std::string bundle = warden::bc::WriteBundle(*build.program);
     bundle_bytes = bundle.size();
     benchmark::DoNotOptimize(bundle);
   }
@@ -46,7 +43,7 @@ void BM_Compile10kRulesToBundle(benchmark::State& state) {
 BENCHMARK(BM_Compile10kRulesToBundle)->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 void BM_Load100kRuleBundle(benchmark::State& state) {
-  static const std::string* const bundle = new std::string(CompileToBundle(1000, 100));
+  static const std::string* const bundle = new std::string(BuildBundle(1000, 100));
   if (bundle->empty()) {
     state.SkipWithError("could not build the 100,000-rule bundle");
     return;

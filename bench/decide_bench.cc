@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "runtime/request_decoder.h"
 #include "warden/engine.h"
 
@@ -75,23 +75,21 @@ std::unique_ptr<Engine> Build(int extra) {
       sources.emplace_back(absl::StrCat("other", start, ".warden"), text);
     }
   }
-  CompileOptions options;
-  options.run_lints = false;
-  auto compilation = CompileSources(std::move(sources), options);
-  if (compilation->program == nullptr) {
-    std::fprintf(stderr, "the benchmark's policies do not compile\n");
-    std::abort();
-  }
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  if (!program.ok()) std::abort();
+  BuildOptions options;
+  options.compile.run_lints = false;
   EngineOptions engine_options;
   engine_options.data.emplace_back("sanctioned_countries",
                                    DataValue::List({DataValue::String("KP")}));
   engine_options.data.emplace_back("blocked_networks",
                                    DataValue::List({DataValue::String("203.0.113.0/24")}));
-  auto engine = Engine::FromProgram(std::move(*program), std::move(engine_options));
-  if (!engine.ok()) std::abort();
-  return std::move(*engine);
+  EngineBuild build =
+      CompileToEngine(PolicySources::Texts(std::move(sources)), options, std::move(engine_options));
+  if (build.compilation->program == nullptr) {
+    std::fprintf(stderr, "the benchmark's policies do not compile\n");
+    std::abort();
+  }
+  if (!build.engine.ok()) std::abort();
+  return *std::move(build.engine);
 }
 
 // "approver approves within their limit": 19 candidate rules, a permit

@@ -84,8 +84,7 @@ absl::StatusOr<std::unique_ptr<ParsedFile>> ReadAndParse(const std::string& path
 // Prints `message` on stderr as `warden: message`.
 void PrintError(const std::string& message);
 
-// Renders diagnostics in the text format (RenderText), separated by blank lines.
-std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics, const SourceManager& sources);
+// RenderTextAll (diagnostics as text, blank lines between) is in compiler/driver.h.
 
 // Compiles `paths` for a command that needs a checked program. On an I/O
 // error or a failed check it prints the problem (diagnostics as text on

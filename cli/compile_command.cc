@@ -12,7 +12,6 @@
 #include "cli/commands.h"
 #include "compiler/ast_dump.h"
 #include "compiler/checked_dump.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/bytecode/disasm.h"
@@ -35,19 +34,19 @@ std::string CheckStage(std::string& stage) {
 
 // Compiles every path into one program: a bundle (-o) and/or its listing.
 int RunCodegen(const CompileFlags& flags) {
-  absl::StatusOr<std::unique_ptr<Compilation>> compilation = CompilePaths(flags.paths);
-  if (!compilation.ok()) {
-    PrintError(std::string(compilation.status().message()));
+  BuildOptions options;
+  options.codegen.explain_conjuncts = flags.explain;
+  BundleBuild build = CompileToBundle(PolicySources::Paths(flags.paths), options);
+  if (build.compilation == nullptr) {
+    PrintError(std::string(build.program.status().message()));
     return kExitUsage;
   }
-  const Compilation& c = **compilation;
+  const Compilation& c = *build.compilation;
   std::vector<Diagnostic> diagnostics = c.diagnostics.Sorted();
   if (!diagnostics.empty()) std::cerr << RenderTextAll(diagnostics, c.sources);
   if (c.program == nullptr) return kExitFindings;
   if (flags.dump == "ir") std::cout << DumpChecked(*c.program, c.sources);
-  CodegenOptions codegen;
-  codegen.explain_conjuncts = flags.explain;
-  absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources, codegen);
+  const absl::StatusOr<bc::Program>& program = build.program;
   if (!program.ok()) {
     PrintError(std::string(program.status().message()));
     return kExitFindings;

@@ -21,9 +21,9 @@
 #include "cli/commands.h"
 #include "cli/reference/reference_evaluator.h"
 #include "cli/reference/request.h"
-#include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 #include "warden/engine.h"
@@ -226,20 +226,24 @@ int RunEvalVm(const EvalFlags& flags) {
   if (IsBundleFile(flags.policies)) {
     engine = Engine::FromFile(flags.policies[0], std::move(engine_options));
   } else {
-    int exit_code = kExitOk;
-    std::unique_ptr<Compilation> compiled =
-        CompileOrReport(flags.policies, flags.stdlib, &exit_code);
-    if (compiled == nullptr) return exit_code;
-    const Compilation& compilation = *compiled;
-    CodegenOptions codegen;
-    codegen.explain_conjuncts = flags.explain;  // the failed conditions of permit rules
-    absl::StatusOr<bc::Program> program =
-        GenerateBytecode(*compilation.program, compilation.sources, codegen);
-    if (!program.ok()) {
-      PrintError(std::string(program.status().message()));
+    BuildOptions options;
+    options.compile.stdlib_dir = flags.stdlib;
+    options.codegen.explain_conjuncts = flags.explain;  // the failed conditions of permit rules
+    EngineBuild build =
+        CompileToEngine(PolicySources::Paths(flags.policies), options, std::move(engine_options));
+    if (build.compilation == nullptr) {
+      PrintError(std::string(build.engine.status().message()));
+      return kExitUsage;
+    }
+    if (build.compilation->program == nullptr) {
+      std::cerr << build.engine.status().message() << "\n";  // the rendered diagnostics
       return kExitFindings;
     }
-    engine = Engine::FromProgram(std::move(*program), std::move(engine_options));
+    if (!build.engine.ok() && !build.load_failed) {  // code generation failed
+      PrintError(std::string(build.engine.status().message()));
+      return kExitFindings;
+    }
+    engine = std::move(build.engine);
   }
   if (!engine.ok()) {
     PrintError(std::string(engine.status().message()));

@@ -161,14 +161,4 @@ std::unique_ptr<Compilation> CompileOrReport(const std::vector<std::string>& pat
   return *std::move(compiled);
 }
 
-std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics,
-                          const SourceManager& sources) {
-  std::string out;
-  for (size_t i = 0; i < diagnostics.size(); ++i) {
-    if (i > 0) out += "\n";
-    out += RenderText(diagnostics[i], sources);
-  }
-  return out;
-}
-
 }  // namespace warden::cli

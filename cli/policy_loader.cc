@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "compiler/codegen.h"
+#include "compiler/driver.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 
@@ -42,18 +42,14 @@ server::PolicyLoader MakePolicyLoader(const server::ServerConfig& config) {
       source.bundle = *std::move(bytes);
       return source;
     }
-    CompileOptions options;
-    options.stdlib_dir = stdlib;
-    options.run_lints = false;  // lints are for `warden check`; errors still stop a load
-    absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths({policies}, options);
-    if (!compiled.ok()) return compiled.status();
-    const Compilation& c = **compiled;
-    if (c.program == nullptr) {
-      return absl::InvalidArgumentError(RenderTextAll(c.diagnostics.Sorted(), c.sources));
-    }
-    absl::StatusOr<bc::Program> program = GenerateBytecode(*c.program, c.sources);
-    if (!program.ok()) return program.status();
-    source.bundle = bc::WriteBundle(*program);
+    BuildOptions options;
+    options.compile.stdlib_dir = stdlib;
+    options.compile.run_lints = false;  // lints are for `warden check`; errors still stop a load
+    // Errors: I/O, the rendered diagnostics, or code generation's.
+    absl::StatusOr<std::string> bundle =
+        CompileToBundle(PolicySources::Paths({policies}), options).Bytes();
+    if (!bundle.ok()) return bundle.status();
+    source.bundle = *std::move(bundle);
     return source;
   };
 }

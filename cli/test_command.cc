@@ -61,14 +61,14 @@ nlohmann::json ToJson(const TestOutcome& outcome) {
 }
 
 int RunTest(const TestFlags& flags) {
-  CompileOptions options;
-  options.stdlib_dir = flags.stdlib;
-  absl::StatusOr<std::unique_ptr<Compilation>> compiled = CompilePaths(flags.paths, options);
-  if (!compiled.ok()) {
-    PrintError(std::string(compiled.status().message()));
+  BuildOptions options;
+  options.compile.stdlib_dir = flags.stdlib;
+  BundleBuild build = CompileToBundle(PolicySources::Paths(flags.paths), options);
+  if (build.compilation == nullptr) {
+    PrintError(std::string(build.program.status().message()));
     return kExitUsage;
   }
-  const Compilation& compilation = **compiled;
+  const Compilation& compilation = *build.compilation;
   if (compilation.program == nullptr) {
     std::vector<Diagnostic> diagnostics = compilation.diagnostics.Sorted();
     if (flags.format == "json") {
@@ -82,7 +82,7 @@ int RunTest(const TestFlags& flags) {
   run_options.engine = flags.engine == "vm"          ? TestEngine::kVm
                        : flags.engine == "reference" ? TestEngine::kReference
                                                      : TestEngine::kBoth;
-  std::vector<TestOutcome> outcomes = RunTests(compilation, run_options);
+  std::vector<TestOutcome> outcomes = RunTests(build, run_options);
   size_t passed = 0;
   size_t failed = 0;
   for (const TestOutcome& outcome : outcomes) (outcome.passed ? passed : failed)++;

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/bytecode/bundle.h"
 #include "compiler/checker.h"
 #include "compiler/lints.h"
 
@@ -151,28 +152,75 @@ absl::StatusOr<std::vector<std::string>> CollectWardenFiles(const std::vector<st
   return unique;
 }
 
+namespace {
+
+// Passes 1-6 over files on disk, then in-memory texts.
+absl::StatusOr<std::unique_ptr<Compilation>> Compile(
+    const std::vector<std::string>& paths, std::vector<std::pair<std::string, std::string>> texts,
+    const CompileOptions& options) {
+  Driver driver(options);
+  if (!paths.empty()) {
+    auto files = CollectWardenFiles(paths);
+    if (!files.ok()) return files.status();
+    if (files->size() > options.max_files) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "found ", files->size(), " .warden files; the limit is ", options.max_files));
+    }
+    for (const std::string& path : *files) {
+      auto text = ReadFile(path, options.parser.max_file_bytes);
+      if (!text.ok()) return text.status();
+      driver.AddSource(path, *std::move(text));
+    }
+  }
+  for (auto& [path, text] : texts) driver.AddSource(std::move(path), std::move(text));
+  return driver.Finish();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Compilation>> CompilePaths(const std::vector<std::string>& paths,
                                                           const CompileOptions& options) {
-  auto files = CollectWardenFiles(paths);
-  if (!files.ok()) return files.status();
-  if (files->size() > options.max_files) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("found ", files->size(), " .warden files; the limit is ", options.max_files));
-  }
-  Driver driver(options);
-  for (const std::string& path : *files) {
-    auto text = ReadFile(path, options.parser.max_file_bytes);
-    if (!text.ok()) return text.status();
-    driver.AddSource(path, *std::move(text));
-  }
-  return driver.Finish();
+  return Compile(paths, {}, options);
 }
 
 std::unique_ptr<Compilation> CompileSources(std::vector<std::pair<std::string, std::string>> files,
                                             const CompileOptions& options) {
-  Driver driver(options);
-  for (auto& [path, text] : files) driver.AddSource(std::move(path), std::move(text));
-  return driver.Finish();
+  // Without paths nothing is read from disk but the stdlib, which cannot fail.
+  return *Compile({}, std::move(files), options);
+}
+
+absl::StatusOr<std::string> BundleBuild::Bytes() const {
+  if (!program.ok()) return program.status();
+  return bc::WriteBundle(*program);
+}
+
+BundleBuild CompileToBundle(const PolicySources& sources, const BuildOptions& options) {
+  BundleBuild build;
+  absl::StatusOr<std::unique_ptr<Compilation>> compiled =
+      Compile(sources.paths, sources.texts, options.compile);
+  if (!compiled.ok()) {
+    build.program = compiled.status();
+    return build;
+  }
+  build.compilation = *std::move(compiled);
+  const Compilation& c = *build.compilation;
+  if (c.program == nullptr) {
+    build.program = absl::InvalidArgumentError(RenderTextAll(c.diagnostics.Sorted(), c.sources));
+    return build;
+  }
+  // 7. codegen
+  build.program = GenerateBytecode(*c.program, c.sources, options.codegen);
+  return build;
+}
+
+std::string RenderTextAll(const std::vector<Diagnostic>& diagnostics,
+                          const SourceManager& sources) {
+  std::string out;
+  for (size_t i = 0; i < diagnostics.size(); ++i) {
+    if (i > 0) out += "\n";
+    out += RenderText(diagnostics[i], sources);
+  }
+  return out;
 }
 
 }  // namespace warden

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "nlohmann/json.hpp"
 #include "runtime/audit/json_check.h"
@@ -475,11 +474,9 @@ policy p on document {
 )";
 
 std::unique_ptr<bc::Program> CompilePolicy() {
-  auto compilation = CompileSources({{"audit.warden", kPolicy}});
-  REQUIRE_MESSAGE(compilation->program != nullptr, "the policy does not compile");
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-  return std::make_unique<bc::Program>(*std::move(program));
+  BundleBuild build = CompileToBundle(PolicySources::Texts({{"audit.warden", kPolicy}}));
+  REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+  return std::make_unique<bc::Program>(*std::move(build.program));
 }
 
 TEST_CASE("masking replaces the values of sensitive attributes") {

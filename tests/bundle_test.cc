@@ -5,19 +5,16 @@
 
 #include <string>
 
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "runtime/bytecode/disasm.h"
 
 namespace warden {
 namespace {
 
-bc::Program Compile(const std::string& text) {
-  auto compilation = CompileSources({{"b.warden", text}});
-  REQUIRE(compilation->program != nullptr);
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-  return std::move(*program);
+bc::Program Compile(const std::string& text, const BuildOptions& options = {}) {
+  BundleBuild build = CompileToBundle(PolicySources::Texts({{"b.warden", text}}), options);
+  REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+  return *std::move(build.program);
 }
 
 const char* kSmall = R"(package t
@@ -30,12 +27,10 @@ policy p on doc {
 )";
 
 bc::Program Examples() {
-  auto compilation = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples"});
-  REQUIRE(compilation.ok());
-  REQUIRE((*compilation)->program != nullptr);
-  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
-  REQUIRE(program.ok());
-  return std::move(*program);
+  BundleBuild build =
+      CompileToBundle(PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) + "/examples"}));
+  REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+  return *std::move(build.program);
 }
 
 TEST_CASE("round trip: the same program, the same bytes, a stable hash") {
@@ -360,13 +355,9 @@ policy p on doc {
 )";
 
 TEST_CASE("the source line table: sorted, in range, and the line of each expression") {
-  auto compiled = CompileSources({{"b.warden", kLines}});
-  REQUIRE(compiled->program != nullptr);
-  CodegenOptions with_conjuncts;
-  with_conjuncts.explain_conjuncts = true;
-  auto generated = GenerateBytecode(*compiled->program, compiled->sources, with_conjuncts);
-  REQUIRE(generated.ok());
-  const bc::Program good = std::move(*generated);
+  BuildOptions with_conjuncts;
+  with_conjuncts.codegen.explain_conjuncts = true;
+  const bc::Program good = Compile(kLines, with_conjuncts);
   REQUIRE(!good.lines.empty());
   // The DIV instruction was generated for `10 / resource.level`, on line 6.
   for (uint32_t pc = 0; pc < good.code.size(); ++pc) {
@@ -421,10 +412,9 @@ TEST_CASE("the source line table: sorted, in range, and the line of each express
     rejected(p, "conjuncts");
   }
   // Without conjuncts (the default) the program is smaller and valid.
-  auto plain = GenerateBytecode(*compiled->program, compiled->sources);
-  REQUIRE(plain.ok());
-  CHECK(plain->rules[0].conjuncts.empty());
-  CHECK(plain->code.size() < good.code.size());
+  const bc::Program plain = Compile(kLines);
+  CHECK(plain.rules[0].conjuncts.empty());
+  CHECK(plain.code.size() < good.code.size());
 }
 
 }  // namespace

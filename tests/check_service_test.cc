@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/time/clock.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "nlohmann/json.hpp"
 #include "runtime/auth/api_keys.h"
 #include "runtime/auth/check_service.h"
@@ -48,15 +48,11 @@ policy models on model {
 )";
 
 std::unique_ptr<Engine> CompileEngine() {
-  CompileOptions options;
-  options.run_lints = false;
-  auto compilation = CompileSources({{"t.warden", kPolicy}}, options);
-  REQUIRE(compilation->program != nullptr);
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  REQUIRE(program.ok());
-  auto engine = Engine::FromProgram(*std::move(program));
-  REQUIRE(engine.ok());
-  return *std::move(engine);
+  BuildOptions options;
+  options.compile.run_lints = false;
+  EngineBuild build = CompileToEngine(PolicySources::Texts({{"t.warden", kPolicy}}), options);
+  REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+  return *std::move(build.engine);
 }
 
 struct Fixture {

@@ -52,15 +52,16 @@ std::vector<std::string> ConformanceFiles() {
 }
 
 TEST_CASE("conformance suite") {
-  CompileOptions options;
-  options.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
+  BuildOptions options;
+  options.compile.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
+  options.codegen.explain_conjuncts = true;  // explanations are compared
   size_t total = 0;
   size_t total_vm = 0;
   for (const std::string& path : ConformanceFiles()) {
     CAPTURE(path);
-    auto compiled = CompilePaths({path}, options);
-    REQUIRE(compiled.ok());
-    const Compilation& compilation = **compiled;
+    BundleBuild build = CompileToBundle(PolicySources::Paths({path}), options);
+    REQUIRE(build.compilation != nullptr);
+    const Compilation& compilation = *build.compilation;
     std::string diagnostics;
     for (const Diagnostic& d : compilation.diagnostics.Sorted()) {
       if (d.severity == Severity::kError) diagnostics += RenderText(d, compilation.sources);
@@ -69,7 +70,7 @@ TEST_CASE("conformance suite") {
     REQUIRE(compilation.program != nullptr);
     TestRunOptions run;
     run.compare_explain = true;  // the VM must explain as the reference does
-    std::vector<TestOutcome> outcomes = RunTests(compilation, run);
+    std::vector<TestOutcome> outcomes = RunTests(build, run);
     CHECK(!outcomes.empty());
     size_t on_vm = CheckOutcomes(outcomes);
     std::string name = std::filesystem::path(path).filename().string();
@@ -95,16 +96,18 @@ TEST_CASE("conformance suite") {
 // `warden test examples/ stdlib-policies/` must pass on both evaluators: the
 // examples are the documentation's promises.
 TEST_CASE("examples and the standard library pass their tests") {
-  CompileOptions options;
-  options.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
-  auto compiled = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples",
-                                std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies"},
-                               options);
-  REQUIRE(compiled.ok());
-  REQUIRE((*compiled)->program != nullptr);
+  BuildOptions options;
+  options.compile.stdlib_dir = std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies";
+  options.codegen.explain_conjuncts = true;
+  BundleBuild build =
+      CompileToBundle(PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) + "/examples",
+                                            std::string(WARDEN_SOURCE_DIR) + "/stdlib-policies"}),
+                      options);
+  REQUIRE(build.compilation != nullptr);
+  REQUIRE(build.compilation->program != nullptr);
   TestRunOptions run;
   run.compare_explain = true;
-  std::vector<TestOutcome> outcomes = RunTests(**compiled, run);
+  std::vector<TestOutcome> outcomes = RunTests(build, run);
   CHECK(outcomes.size() >= 70);
   // Every example and stdlib test runs on both evaluators.
   CHECK(CheckOutcomes(outcomes) == outcomes.size());

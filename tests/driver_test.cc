@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include "runtime/bytecode/bundle.h"
+
 namespace warden {
 namespace {
 
@@ -78,6 +80,70 @@ TEST_CASE("std imports load from the stdlib directory") {
   for (const Policy& policy : compilation->program->policies)
     found = found || policy.package == "std.mfa_for_admins";
   CHECK(found);
+}
+
+const char* kClean = R"(package t
+schema { resource doc { owner: string } actions { read } }
+policy p on doc { rule r: permit read if resource.owner == subject.id }
+)";
+
+TEST_CASE("CompileToBundle: every pass, code generation included; the bytes load") {
+  BundleBuild build = CompileToBundle(PolicySources::Texts({{"t.warden", kClean}}));
+  REQUIRE(build.compilation != nullptr);
+  REQUIRE(build.compilation->program != nullptr);
+  REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+  CHECK(build.program->rules.size() == 1);
+  absl::StatusOr<std::string> bytes = build.Bytes();
+  REQUIRE(bytes.ok());
+  CHECK(*bytes == bc::WriteBundle(*build.program));
+  auto loaded = bc::ReadBundle(*bytes);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().ToString());
+  CHECK(bc::WriteBundle(*loaded) == *bytes);
+}
+
+TEST_CASE("CompileToBundle: files on disk, then in-memory texts, in one program") {
+  TempDir dir;
+  std::ofstream(dir.path / "a.warden") << "package a\nconst LIMIT = 3\n";
+  PolicySources sources = PolicySources::Paths({dir.path.string()});
+  sources.texts.emplace_back("b.warden", "package b\nimport a\nconst MORE = a.LIMIT + 1\n");
+  BundleBuild build = CompileToBundle(sources);
+  REQUIRE(build.compilation != nullptr);
+  CHECK(Render(*build.compilation) == "");
+  REQUIRE(build.compilation->files.size() == 2);
+  CHECK(build.compilation->files[0]->package.ToString() == "a");
+  CHECK(build.compilation->files[1]->package.ToString() == "b");
+  CHECK(build.program.ok());
+}
+
+TEST_CASE("CompileToBundle: I/O, policy and code generation errors are told apart") {
+  TempDir dir;
+  BundleBuild missing = CompileToBundle(PolicySources::Paths({(dir.path / "nope").string()}));
+  CHECK(missing.compilation == nullptr);
+  CHECK(absl::IsNotFound(missing.program.status()));
+  CHECK(absl::IsNotFound(missing.Bytes().status()));
+
+  BundleBuild bad = CompileToBundle(PolicySources::Texts(
+      {{"bad.warden", "package t\npolicy p on doc { rule r: permit read if resource.nope }\n"}}));
+  REQUIRE(bad.compilation != nullptr);
+  CHECK(bad.compilation->program == nullptr);
+  CHECK(absl::IsInvalidArgument(bad.program.status()));
+  const std::string rendered =
+      RenderTextAll(bad.compilation->diagnostics.Sorted(), bad.compilation->sources);
+  CHECK(rendered.find("error[E0106]") != std::string::npos);
+  CHECK(std::string(bad.program.status().message()) == rendered);
+
+  // Too few registers for the nested sum: a code generation limit.
+  BuildOptions tight;
+  tight.codegen.max_registers = 3;
+  const std::string deep = std::string(kClean) +
+                           "def x = context.geo.travel_speed_kmh\n"
+                           "policy q on doc { rule s: permit read if x == 1 and (x + (x + (x + "
+                           "x))) == 4 }\n";
+  BundleBuild big = CompileToBundle(PolicySources::Texts({{"t.warden", deep}}), tight);
+  REQUIRE(big.compilation != nullptr);
+  CHECK(big.compilation->program != nullptr);
+  CHECK(absl::IsResourceExhausted(big.program.status()));
+  CHECK(CompileToBundle(PolicySources::Texts({{"t.warden", deep}})).program.ok());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "runtime/data_json.h"
 
 namespace warden {
@@ -18,14 +19,13 @@ namespace {
 
 std::unique_ptr<Engine> Load(const std::string& path, EngineOptions options = {},
                              CodegenOptions codegen = {}) {
-  auto compilation = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/" + path});
-  REQUIRE(compilation.ok());
-  REQUIRE((*compilation)->program != nullptr);
-  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources, codegen);
-  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-  auto engine = Engine::FromProgram(std::move(*program), std::move(options));
-  REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
-  return std::move(*engine);
+  BuildOptions build_options;
+  build_options.codegen = codegen;
+  EngineBuild build =
+      CompileToEngine(PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) + "/" + path}),
+                      build_options, std::move(options));
+  REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+  return *std::move(build.engine);
 }
 
 // Builds a frame by attribute path.
@@ -202,14 +202,14 @@ TEST_CASE("record data: loaded, read by fields, and refused when malformed") {
     return *parsed;
   };
   auto load = [&](const std::string& data) {
-    auto compilation =
-        CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/tests/conformance/records.warden"});
-    REQUIRE(compilation.ok());
-    auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
-    REQUIRE(program.ok());
     EngineOptions options;
     options.data = json(data);
-    return Engine::FromProgram(std::move(*program), std::move(options));
+    EngineBuild build = CompileToEngine(PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) +
+                                                              "/tests/conformance/records.warden"}),
+                                        {}, std::move(options));
+    REQUIRE(build.compilation != nullptr);
+    REQUIRE(build.compilation->program != nullptr);
+    return std::move(build.engine);
   };
   const std::string grants =
       R"("grants": [{"user": "ann", "action": "grant", "until": "2027-01-01T00:00:00Z"}])";

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "compiler/codegen.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/bytecode/disasm.h"
 #include "runtime/request_decoder.h"
@@ -51,14 +51,16 @@ std::string Diagnostics(const Compilation& compilation) {
   return text;
 }
 
+BuildOptions NoLints() {
+  BuildOptions options;
+  options.compile.run_lints = false;
+  return options;
+}
+
 bc::Program CompileProgram(const std::string& source) {
-  CompileOptions options;
-  options.run_lints = false;
-  auto compilation = CompileSources({{"t.warden", source}}, options);
-  REQUIRE_MESSAGE(compilation->program != nullptr, Diagnostics(*compilation));
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-  return std::move(*program);
+  BundleBuild build = CompileToBundle(PolicySources::Texts({{"t.warden", source}}), NoLints());
+  REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+  return *std::move(build.program);
 }
 
 // The diagnostics of `limit` declarations added to kPolicy's schema.
@@ -72,9 +74,9 @@ std::string CheckLimit(const std::string& declarations) {
 
 struct Keys {
   explicit Keys(const std::string& source = kPolicy) {
-    auto engine = Engine::FromProgram(CompileProgram(source));
-    REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
-    engine_ = std::move(*engine);
+    EngineBuild build = CompileToEngine(PolicySources::Texts({{"t.warden", source}}), NoLints());
+    REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+    engine_ = *std::move(build.engine);
     decoder_ = std::make_unique<rt::RequestDecoder>(engine_->program(), engine_->request_schema());
     frame_ = std::make_unique<rt::Frame>(engine_->NewFrame());
   }

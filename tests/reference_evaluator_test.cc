@@ -321,7 +321,7 @@ policy p on thing {
 }
 
 TEST_CASE("test runner messages") {
-  auto compilation = CompileSources({{"t.warden", std::string(kSchema) + R"(
+  BundleBuild build = CompileToBundle(PolicySources::Texts({{"t.warden", std::string(kSchema) + R"(
 policy p on thing {
   rule r1: permit act
   rule maker: deny act if resource.n > 0
@@ -329,9 +329,9 @@ policy p on thing {
 test "wrong" { given { action: "act", resource: { type: "thing", id: "i", n: 0 } } expect deny by maker }
 test "right" { given { action: "act", resource: { type: "thing", id: "i", n: 1 } } expect deny by maker }
 test "missing" { given { action: "act", resource: { type: "thing", id: "i" } } expect deny by maker }
-)"}});
-  REQUIRE(compilation->program != nullptr);
-  std::vector<TestOutcome> outcomes = RunTests(*compilation);
+)"}}));
+  REQUIRE(build.compilation->program != nullptr);
+  std::vector<TestOutcome> outcomes = RunTests(build);
   REQUIRE(outcomes.size() == 3);
   CHECK(!outcomes[0].passed);
   CHECK(outcomes[0].message == "expected deny by maker, got permit by r1");

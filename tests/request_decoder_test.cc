@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "cli/reference/request.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "runtime/record_value.h"
 #include "warden/engine.h"
 
@@ -63,15 +63,12 @@ struct Fixture {
 Fixture& Test() {
   static Fixture* fixture = [] {
     auto* f = new Fixture;
-    CompileOptions options;
-    options.run_lints = false;
-    f->compilation = CompileSources({{"t.warden", kSchema}}, options);
-    REQUIRE_MESSAGE(f->compilation->program != nullptr, "the test schema does not compile");
-    auto program = GenerateBytecode(*f->compilation->program, f->compilation->sources);
-    REQUIRE(program.ok());
-    auto engine = Engine::FromProgram(std::move(*program));
-    REQUIRE(engine.ok());
-    f->engine = std::move(*engine);
+    BuildOptions options;
+    options.compile.run_lints = false;
+    EngineBuild build = CompileToEngine(PolicySources::Texts({{"t.warden", kSchema}}), options);
+    REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+    f->compilation = std::move(build.compilation);
+    f->engine = *std::move(build.engine);
     return f;
   }();
   return *fixture;
@@ -473,17 +470,15 @@ TEST_CASE("sets of records: limits on depth, duplicates and the request's memory
 }
 
 TEST_CASE("end to end: the payments example decides from JSON like from a hand-built frame") {
-  auto compilation = CompilePaths({std::string(WARDEN_SOURCE_DIR) + "/examples/payments"});
-  REQUIRE(compilation.ok());
-  REQUIRE((*compilation)->program != nullptr);
-  auto program = GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
-  REQUIRE(program.ok());
   EngineOptions options;
   options.data.emplace_back("sanctioned_countries", DataValue::List({}));
   options.data.emplace_back("blocked_networks",
                             DataValue::List({DataValue::String("203.0.113.0/24")}));
-  auto engine = Engine::FromProgram(std::move(*program), std::move(options));
-  REQUIRE(engine.ok());
+  EngineBuild build =
+      CompileToEngine(PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) + "/examples/payments"}),
+                      {}, std::move(options));
+  REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+  auto& engine = build.engine;
   rt::DecoderOptions decoder_options;
   decoder_options.now_millis = 1772445600000;
   JsonSession session(**engine, decoder_options);

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "warden/engine.h"
 
 namespace warden {
@@ -37,16 +37,13 @@ struct Outcome {
 Outcome Eval(const std::string& condition, const std::string& effect = "permit") {
   std::string text = std::string(kSchema) + "policy p on doc { rule r: " + effect + " read if " +
                      condition + " }\n";
-  auto compilation = CompileSources({{"t.warden", text}});
-  if (compilation->program == nullptr) {
-    for (const auto& d : compilation->diagnostics.Sorted()) MESSAGE(d.message);
+  EngineBuild build = CompileToEngine(PolicySources::Texts({{"t.warden", text}}));
+  if (build.compilation->program == nullptr) {
+    for (const auto& d : build.compilation->diagnostics.Sorted()) MESSAGE(d.message);
     FAIL("does not compile: " << condition);
   }
-  auto program = GenerateBytecode(*compilation->program, compilation->sources);
-  REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-  auto engine = Engine::FromProgram(std::move(*program));
-  REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
-  const Engine& e = **engine;
+  REQUIRE_MESSAGE(build.engine.ok(), build.engine.status().ToString());
+  const Engine& e = **build.engine;
   rt::Frame f = e.NewFrame();
   f.set_action(0);
   f.set_resource_type(0);

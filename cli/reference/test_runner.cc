@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/reference/vm_bridge.h"
-#include "compiler/codegen.h"
 
 namespace warden {
 namespace {
@@ -115,21 +114,17 @@ std::string DescribeDecision(const ReferenceDecision& decision) {
   return text;
 }
 
-std::vector<TestOutcome> RunTests(const Compilation& compilation, const TestRunOptions& options) {
+std::vector<TestOutcome> RunTests(const BundleBuild& build, const TestRunOptions& options) {
   std::vector<TestOutcome> outcomes;
+  if (build.compilation == nullptr || build.compilation->program == nullptr) return outcomes;
+  const Compilation& compilation = *build.compilation;
   const CheckedProgram* program = compilation.program.get();
-  if (program == nullptr) return outcomes;
   RequestOptions request_options = options.request;
   if (!request_options.now_millis) request_options.now_millis = kDefaultTestTimeMillis;
-  // Compile once for the VM; tests then share engines by bundle and data.
-  absl::StatusOr<bc::Program> bytecode = absl::UnimplementedError("the vm is not used");
-  absl::Status bytecode_status = absl::OkStatus();
-  if (options.engine != TestEngine::kReference) {
-    CodegenOptions codegen;
-    codegen.explain_conjuncts = options.compare_explain;
-    bytecode = GenerateBytecode(*program, compilation.sources, codegen);
-    bytecode_status = bytecode.status();
-  }
+  // One program for the VM; tests then share engines by bundle and data.
+  const absl::StatusOr<bc::Program>& bytecode = build.program;
+  const absl::Status bytecode_status =
+      options.engine == TestEngine::kReference ? absl::OkStatus() : bytecode.status();
   std::map<std::string, absl::StatusOr<std::unique_ptr<Engine>>> engines;
   std::map<FileId, std::string> file_package;
   for (const auto& file : compilation.files) {

@@ -10,8 +10,8 @@
 // challenge) is the expected one and every rule named after `by` is among
 // the deciding rules.
 //
-// With TestEngine::kBoth (the default) the program is compiled once to
-// bytecode (GenerateBytecode) and every test also runs on the VM engine
+// With TestEngine::kBoth (the default) the program compiled to bytecode by
+// the driver (CompileToBundle) is what every test also runs on the VM engine
 // (vm_bridge.h: same roots, separations and data as the reference): the
 // test fails when either engine misses the expectation, and any difference
 // between the two (outcome, challenge, deciding rules, error codes and
@@ -63,10 +63,12 @@ struct TestOutcome {
   std::vector<RequestError> request_errors;
 };
 
-// Runs every test of `compilation` (which must have a program), in source
-// order.
-std::vector<TestOutcome> RunTests(const Compilation& compilation,
-                                  const TestRunOptions& options = {});
+// Runs every test of `build` (CompileToBundle; nothing when its compilation
+// has no checked program), in source order. The VM runs build.program; its
+// error is the reason the VM part is skipped. With compare_explain, build
+// with BuildOptions::codegen.explain_conjuncts so the VM can say which
+// conditions failed.
+std::vector<TestOutcome> RunTests(const BundleBuild& build, const TestRunOptions& options = {});
 
 // "deny by maker_checker, four_eyes" for a decision.
 std::string DescribeDecision(const ReferenceDecision& decision);

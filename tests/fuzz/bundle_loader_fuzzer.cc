@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "runtime/bytecode/bundle.h"
 #include "warden/engine.h"
@@ -61,13 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Exercise(Seal(rest));
       break;
     default: {
-      warden::CompileOptions options;
-      options.parser.max_file_bytes = 64 * 1024;
-      auto compilation = warden::CompileSources({{"fuzz.warden", std::string(rest)}}, options);
-      if (compilation->program == nullptr) return 0;
-      auto program = warden::GenerateBytecode(*compilation->program, compilation->sources);
-      if (!program.ok()) return 0;
-      Exercise(warden::bc::WriteBundle(*program));
+      warden::BuildOptions options;
+      options.compile.parser.max_file_bytes = 64 * 1024;
+      auto bundle = warden::CompileToBundle(
+                        warden::PolicySources::Texts({{"fuzz.warden", std::string(rest)}}), options)
+                        .Bytes();
+      if (!bundle.ok()) return 0;
+      Exercise(*bundle);
     }
   }
   return 0;

@@ -29,9 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
-#include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 #include "runtime/server/api.h"
 #include "runtime/server/beast_request.h"
@@ -87,13 +85,11 @@ struct State {
 State* Build() {
   auto* state = new State;
   const std::string dir = std::string(WARDEN_SOURCE_DIR) + "/examples/payments";
-  warden::CompileOptions options;
-  options.run_lints = false;
-  auto compilation = warden::CompilePaths({dir}, options);
-  if (!compilation.ok() || (*compilation)->program == nullptr) std::abort();
-  auto program = warden::GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
-  if (!program.ok()) std::abort();
-  state->source.bundle = warden::bc::WriteBundle(*program);
+  warden::BuildOptions options;
+  options.compile.run_lints = false;
+  auto bundle = warden::CompileToBundle(warden::PolicySources::Paths({dir}), options).Bytes();
+  if (!bundle.ok()) std::abort();
+  state->source.bundle = *std::move(bundle);
   auto data = warden::ParseDataJson(ReadFile(dir + "/data.json"));
   if (!data.ok()) std::abort();
   state->source.options.data = *std::move(data);

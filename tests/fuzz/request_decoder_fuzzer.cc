@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
+#include "compiler/driver_engine.h"
 #include "warden/engine.h"
 
 namespace {
@@ -25,15 +25,13 @@ struct Target {
 
 Target Build(const std::string& path) {
   Target target;
-  auto compilation = warden::CompilePaths({std::string(WARDEN_SOURCE_DIR) + path});
-  if (!compilation.ok() || (*compilation)->program == nullptr) std::abort();
-  auto program = warden::GenerateBytecode(*(*compilation)->program, (*compilation)->sources);
-  if (!program.ok()) std::abort();
   warden::EngineOptions options;
   options.allow_missing_data = true;
-  auto engine = warden::Engine::FromProgram(std::move(*program), std::move(options));
-  if (!engine.ok()) std::abort();
-  target.engine = std::move(*engine);
+  warden::EngineBuild build =
+      warden::CompileToEngine(warden::PolicySources::Paths({std::string(WARDEN_SOURCE_DIR) + path}),
+                              {}, std::move(options));
+  if (!build.engine.ok()) std::abort();
+  target.engine = *std::move(build.engine);
   warden::rt::DecoderOptions lenient;
   lenient.now_millis = 1772445600000;
   lenient.max_depth = 16;
