@@ -84,11 +84,16 @@ TEST_CASE("re-checksummed hostile programs are rejected by the verifier") {
   const bc::Program good = Compile(kSmall);
   REQUIRE(bc::Verify(good).ok());
   REQUIRE(!good.code.empty());
-  auto expect_rejected = [](bc::Program p, const char* what) {
+  // Each case is rejected for its own reason: the message names it (a
+  // rejection for another reason would hide a verifier gap).
+  auto expect_rejected = [](bc::Program p, const char* what, const char* reason,
+                            absl::StatusCode code = absl::StatusCode::kInvalidArgument) {
     std::string bytes = bc::WriteBundle(p);  // a valid checksum
     auto loaded = bc::ReadBundle(bytes);
-    CHECK_MESSAGE(!loaded.ok(), what);
-    if (!loaded.ok()) CHECK_MESSAGE(!loaded.status().message().empty(), what);
+    REQUIRE_MESSAGE(!loaded.ok(), what);
+    INFO(what, ": ", loaded.status().ToString());
+    CHECK(loaded.status().code() == code);
+    CHECK(loaded.status().message().find(reason) != std::string_view::npos);
   };
   auto first = [](bc::Program& p, bc::Op op) -> bc::Instr* {
     for (bc::Instr& in : p.code) {
@@ -99,97 +104,102 @@ TEST_CASE("re-checksummed hostile programs are rejected by the verifier") {
   {
     bc::Program p = good;
     first(p, bc::Op::kLOAD)->c = 100000;
-    expect_rejected(p, "slot out of range");
+    expect_rejected(p, "slot out of range", "(LOAD) operand c: slot 100000 out of range");
   }
   {
     bc::Program p = good;
     first(p, bc::Op::kLOAD)->a = 200;
-    expect_rejected(p, "register out of range");
+    expect_rejected(p, "register out of range", "(LOAD) operand a: register 200 out of range");
   }
   {
     bc::Program p = good;
     first(p, bc::Op::kJMPF)->c = 0;
-    expect_rejected(p, "backward jump");
+    expect_rejected(p, "backward jump", "(JMPF) operand c: jump target 0 is not forward");
   }
   {
     bc::Program p = good;
     first(p, bc::Op::kJMPF)->c = 10000;
-    expect_rejected(p, "jump out of the block");
+    expect_rejected(p, "jump out of the block",
+                    "(JMPF) operand c: jump target 10000 is not forward inside the block");
   }
   {
     bc::Program p = good;
     first(p, bc::Op::kHASROLE)->c = 7;
-    expect_rejected(p, "role out of range");
+    expect_rejected(p, "role out of range", "(HASROLE) operand c: role 7 out of range");
   }
   {
     bc::Program p = good;
     p.code[p.blocks[0].begin].op = static_cast<bc::Op>(250);
-    expect_rejected(p, "unknown opcode");
+    expect_rejected(p, "unknown opcode", "instruction 0: unknown opcode 250");
   }
   {
     bc::Program p = good;
     p.code[p.blocks[0].begin + p.blocks[0].size - 1].op = bc::Op::kNOT;
-    expect_rejected(p, "no RET");
+    expect_rejected(p, "no RET", "block 0: does not end with RET");
   }
   {
     bc::Program p = good;
     bc::Instr* load = first(p, bc::Op::kLOAD);
     load->op = bc::Op::kCONST;
     load->c = 99999;
-    expect_rejected(p, "constant out of range");
+    expect_rejected(p, "constant out of range", "(CONST) operand c: constant 99999 out of range");
   }
   {
     bc::Program p = good;
     p.reg_types[0] = bc::MakeRegType(bc::ValueKind::kIp);  // a string register becomes an ip
-    expect_rejected(p, "operand type");
+    expect_rejected(p, "operand type", "(HASROLE) operand a: register 0 holds ip, needs bool");
   }
   {
     bc::Program p = good;
     p.blocks[0].num_regs = 300;
-    expect_rejected(p, "too many registers");
+    expect_rejected(p, "too many registers", "block 0: 300 registers exceed max_registers",
+                    absl::StatusCode::kResourceExhausted);
   }
   {
     bc::Program p = good;
-    // Read a register before writing it: swap the first two instructions' roles.
-    bc::Instr ret{bc::Op::kRET, static_cast<uint8_t>(p.blocks[0].num_regs - 1), 0, 0};
-    p.code[p.blocks[0].begin] = ret;
-    expect_rejected(p, "read before write");
+    // Read a register before writing it: return r0 (of the result's type,
+    // bool) before the HASROLE that writes it.
+    REQUIRE(p.code[p.blocks[0].begin].op == bc::Op::kHASROLE);
+    REQUIRE(p.code[p.blocks[0].begin].a == 0);
+    p.code[p.blocks[0].begin] = bc::Instr{bc::Op::kRET, 0, 0, 0};
+    expect_rejected(p, "read before write",
+                    "instruction 0 (RET) reads register 0 before it is written");
   }
   {
     bc::Program p = good;
     p.blocks[0].begin = static_cast<uint32_t>(p.code.size());
-    expect_rejected(p, "block out of range");
+    expect_rejected(p, "block out of range", "block 0: code out of range");
   }
   {
     bc::Program p = good;
     p.rules[0].condition = 99;
-    expect_rejected(p, "rule block out of range");
+    expect_rejected(p, "rule block out of range", "rule 0: block out of range");
   }
   {
     bc::Program p = good;
     p.policies[0].rules.push_back(55);
-    expect_rejected(p, "rule out of range");
+    expect_rejected(p, "rule out of range", "policy 0: rule out of range");
   }
   {
     bc::Program p = good;
     p.roots.push_back(bc::Member{true, 3});
-    expect_rejected(p, "set out of range");
+    expect_rejected(p, "set out of range", "roots: member out of range");
   }
   {
     bc::Program p = good;
     p.policy_sets.push_back(
         bc::PolicySet{"a", bc::Algorithm::kDenyOverrides, {bc::Member{true, 0}}});
-    expect_rejected(p, "set cycle");
+    expect_rejected(p, "set cycle", "policy sets contain each other in a cycle");
   }
   {
     bc::Program p = good;
     p.regexes.push_back("(");
-    expect_rejected(p, "bad regex");
+    expect_rejected(p, "bad regex", "regex 0 does not compile");
   }
   {
     bc::Program p = good;
     p.zones.push_back("Mars/Olympus");
-    expect_rejected(p, "bad zone");
+    expect_rejected(p, "bad zone", "unknown time zone `Mars/Olympus`");
   }
   {
     bc::Program p = good;
@@ -198,7 +208,7 @@ TEST_CASE("re-checksummed hostile programs are rejected by the verifier") {
     set.element = bc::ValueKind::kInt;
     set.elements = {0};  // refers to itself (not an earlier constant)
     p.constants.insert(p.constants.begin(), set);
-    expect_rejected(p, "set constant");
+    expect_rejected(p, "set constant", "constant 0: member 0 must refer to an earlier constant");
   }
 }
 
