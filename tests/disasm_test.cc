@@ -6,7 +6,7 @@
 // listing, the code generator or the bundle format, regenerate it with
 //   WARDEN_UPDATE_GOLDEN=1 ./build/release/tests/disasm_test
 // and review the diff of the .disasm file like code.
-#include "compiler/bytecode/disasm.h"
+#include "runtime/bytecode/disasm.h"
 
 #include <doctest/doctest.h>
 
@@ -16,8 +16,8 @@
 #include <sstream>
 #include <string>
 
-#include "compiler/bytecode/bundle.h"
 #include "compiler/driver.h"
+#include "runtime/bytecode/bundle.h"
 
 namespace warden {
 namespace {

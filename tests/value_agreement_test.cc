@@ -20,7 +20,6 @@
 #include "absl/strings/str_format.h"
 #include "cli/reference/reference_evaluator.h"
 #include "cli/reference/request.h"
-#include "compiler/codegen.h"
 #include "compiler/driver.h"
 #include "runtime/data_json.h"
 #include "runtime/values/decimal.h"
@@ -83,11 +82,10 @@ json DefaultData() {
 class Layers {
  public:
   Layers() {
-    compilation_ = CompileSources({{"values.warden", kPolicy}});
-    REQUIRE(compilation_->program != nullptr);
-    auto program = GenerateBytecode(*compilation_->program, compilation_->sources);
-    REQUIRE_MESSAGE(program.ok(), program.status().ToString());
-    program_ = std::move(*program);
+    BundleBuild build = CompileToBundle(PolicySources::Texts({{"values.warden", kPolicy}}));
+    REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
+    compilation_ = std::move(build.compilation);
+    program_ = *std::move(build.program);
     auto engine = EngineWithData(DefaultData().dump());
     REQUIRE_MESSAGE(engine.ok(), engine.status().ToString());
     request_engine_ = std::move(*engine);

@@ -83,6 +83,10 @@ TEST_CASE("values no spelling reaches still have a canonical text") {
   CHECK(TimestampString(253402300800000) == "+10000-01-01T00:00:00Z");
   CHECK(TimestampString(-62167219200001) == "-1-12-31T23:59:59.999Z");
   CHECK(TimestampString(INT64_MIN) == "-292275055-05-16T16:47:04.192Z");
+  // The fixed form of logs and the audit trail: always milliseconds.
+  CHECK(TimestampMillisString(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(TimestampMillisString(1772445600250) == "2026-03-02T10:00:00.250Z");
+  CHECK(TimestampMillisString(-1) == "1969-12-31T23:59:59.999Z");
 
   CHECK(DecimalString(0) == "0.0");
   CHECK(DecimalString(INT64_MIN) == "-922337203685477.5808");

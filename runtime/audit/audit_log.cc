@@ -78,7 +78,6 @@ struct AuditLog::State {
   Digest prev{};
   uint64_t active_bytes = 0;
   uint64_t next_rotation = 1;
-  TimeFormatter times;
   std::vector<AuditEntry> batch;  // taken from the queue, not yet formatted
   size_t batch_pos = 0;
   std::string line;  // formatted, waiting for a rotation
@@ -169,7 +168,7 @@ struct AuditLog::State {
       if (!has_line) {
         if (batch_pos == batch.size()) break;
         line.clear();
-        FormatLine(batch[batch_pos], next_seq, prev, &times, &line, &prev);
+        FormatLine(batch[batch_pos], next_seq, prev, &line, &prev);
         batch[batch_pos] = AuditEntry();  // free the request text early
         ++batch_pos;
         ++next_seq;

@@ -8,6 +8,7 @@
 #include "nlohmann/json.hpp"
 #include "runtime/audit/audit_log.h"
 #include "runtime/audit/json_check.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::audit {
 namespace {
@@ -125,32 +126,22 @@ void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-void TimeFormatter::Append(std::string* out, absl::Time time) {
+void AppendTime(std::string* out, absl::Time time) {
   // RFC 3339 has four-digit years: clamp to 0001-01-01 .. 9999-12-31.
   int64_t millis = std::clamp<int64_t>(absl::ToUnixMillis(time), -62135596800000, 253402300799999);
-  int64_t second = millis / 1000 - (millis % 1000 < 0 ? 1 : 0);
-  int64_t milli = millis - second * 1000;
-  if (second != cached_second_) {
-    cached_second_ = second;
-    cached_prefix_ =
-        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
-  }
+  char text[values::kMaxTimestampText];
   out->push_back('"');
-  out->append(cached_prefix_);
-  out->push_back('.');
-  out->push_back(static_cast<char>('0' + milli / 100));
-  out->push_back(static_cast<char>('0' + milli / 10 % 10));
-  out->push_back(static_cast<char>('0' + milli % 10));
-  out->append("Z\"");
+  out->append(text, values::FormatTimestampMillis(millis, text));
+  out->push_back('"');
 }
 
-void FormatLine(const AuditEntry& entry, uint64_t seq, const Digest& prev, TimeFormatter* times,
-                std::string* out, Digest* hash) {
+void FormatLine(const AuditEntry& entry, uint64_t seq, const Digest& prev, std::string* out,
+                Digest* hash) {
   size_t start = out->size();
   absl::StrAppend(out, "{\"seq\":", seq, ",\"id\":");
   AppendJsonString(out, entry.decision_id);
   out->append(",\"time\":");
-  times->Append(out, entry.time);
+  AppendTime(out, entry.time);
   out->append(",\"effect\":");
   AppendJsonString(out, entry.effect);
   out->append(",\"challenge\":");

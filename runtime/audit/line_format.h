@@ -34,21 +34,13 @@ bool FromHex(std::string_view hex, Digest* out);
 // line always parses.
 void AppendJsonString(std::string* out, std::string_view text);
 
-// Appends "2026-03-02T10:00:00.000Z". Remembers the last second formatted,
-// because consecutive entries nearly always share it.
-class TimeFormatter {
- public:
-  void Append(std::string* out, absl::Time time);
-
- private:
-  int64_t cached_second_ = INT64_MIN;
-  std::string cached_prefix_;
-};
+// Appends "2026-03-02T10:00:00.000Z" (quoted; years clamped to 0001-9999).
+void AppendTime(std::string* out, absl::Time time);
 
 // Appends one complete line (with its newline) for `entry` to `out` and
 // stores its hash in `*hash`. `prev` is the previous line's hash.
-void FormatLine(const AuditEntry& entry, uint64_t seq, const Digest& prev, TimeFormatter* times,
-                std::string* out, Digest* hash);
+void FormatLine(const AuditEntry& entry, uint64_t seq, const Digest& prev, std::string* out,
+                Digest* hash);
 
 // The parts of a line the chain needs. `hash_ok`: the stored hash matches
 // the bytes; `parsed`: the line is an audit line (JSON, members in order,

@@ -16,6 +16,7 @@
 #include "runtime/decision_json.h"
 #include "runtime/server/authzen.h"
 #include "runtime/server/log.h"
+#include "runtime/values/timestamp.h"
 #include "warden/engine.h"
 
 namespace warden::server {
@@ -47,9 +48,7 @@ bool IsJson(std::string_view content_type) {
   return true;
 }
 
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string TimeText(absl::Time t) { return values::TimestampMillisString(absl::ToUnixMillis(t)); }
 
 }  // namespace
 

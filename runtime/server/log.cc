@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/decision_json.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::server {
 namespace {
@@ -22,8 +23,7 @@ std::mutex g_mutex;
 void SetLogFormat(LogFormat format) { g_format.store(format); }
 
 void Log(std::string_view level, std::string_view message, std::initializer_list<LogField> fields) {
-  const std::string time =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string time = values::TimestampMillisString(absl::ToUnixMillis(absl::Now()));
   std::string line;
   if (g_format.load() == LogFormat::kJson) {
     line.append("{\"time\":\"").append(time).append("\",\"level\":");

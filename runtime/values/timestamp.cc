@@ -96,7 +96,9 @@ Error ParseTimestamp(std::string_view text, int64_t* millis) {
   return Error::kNone;
 }
 
-char* FormatTimestamp(int64_t millis, char* out) {
+namespace {
+
+char* WriteTimestamp(int64_t millis, bool fixed_millis, char* out) {
   int64_t days = millis / kMillisPerDay;
   int64_t rest = millis % kMillisPerDay;
   if (rest < 0) {
@@ -121,18 +123,29 @@ char* FormatTimestamp(int64_t millis, char* out) {
     *out++ = separators[k];
     out = internal::WritePadded(out, fields[k], 2);
   }
-  if (uint64_t ms = static_cast<uint64_t>(rest % 1000); ms != 0) {
+  if (uint64_t ms = static_cast<uint64_t>(rest % 1000); ms != 0 || fixed_millis) {
     *out++ = '.';
     out = internal::WritePadded(out, ms, 3);
-    while (out[-1] == '0') --out;
+    while (!fixed_millis && out[-1] == '0') --out;
   }
   *out++ = 'Z';
   return out;
 }
 
+}  // namespace
+
+char* FormatTimestamp(int64_t millis, char* out) { return WriteTimestamp(millis, false, out); }
+
+char* FormatTimestampMillis(int64_t millis, char* out) { return WriteTimestamp(millis, true, out); }
+
 std::string TimestampString(int64_t millis) {
   char buffer[kMaxTimestampText];
   return std::string(buffer, FormatTimestamp(millis, buffer));
+}
+
+std::string TimestampMillisString(int64_t millis) {
+  char buffer[kMaxTimestampText];
+  return std::string(buffer, FormatTimestampMillis(millis, buffer));
 }
 
 }  // namespace warden::values

@@ -33,6 +33,12 @@ Error ParseTimestamp(std::string_view text, int64_t* millis);
 char* FormatTimestamp(int64_t millis, char* out);
 std::string TimestampString(int64_t millis);
 
+// The fixed form of logs, status answers and the audit trail: always three
+// fractional digits ("2026-03-02T10:00:00.000Z"), so that lines align and
+// sort as text. Reads back with ParseTimestamp.
+char* FormatTimestampMillis(int64_t millis, char* out);
+std::string TimestampMillisString(int64_t millis);
+
 }  // namespace warden::values
 
 #endif  // WARDEN_RUNTIME_VALUES_TIMESTAMP_H_
