@@ -104,6 +104,31 @@ std::set<std::pair<int, int>> RulesOf(const CheckedProgram& program, const Decis
   return rules;
 }
 
+// The roots and `separate` declarations of a test's bundle: its package
+// and what it imports.
+DecideOptions BundleDecideOptions(const Compilation& compilation,
+                                  const std::set<std::string>& bundle,
+                                  const std::map<FileId, std::string>& file_package) {
+  const CheckedProgram& program = *compilation.program;
+  DecideOptions decide;
+  decide.sources = &compilation.sources;
+  std::vector<PolicySet::Member> roots;
+  for (const PolicySet::Member& root : program.roots) {
+    std::string package = root.is_set ? PackageOf(program.policy_sets[root.index].name)
+                                      : program.policies[root.index].package;
+    if (bundle.contains(package)) roots.push_back(root);
+  }
+  decide.roots = std::move(roots);
+  std::vector<int> separations;
+  for (size_t k = 0; k < program.separations.size(); ++k) {
+    auto it = file_package.find(program.separations[k].span.file);
+    if (it != file_package.end() && bundle.contains(it->second))
+      separations.push_back(static_cast<int>(k));
+  }
+  decide.separations = std::move(separations);
+  return decide;
+}
+
 }  // namespace
 
 std::string DescribeDecision(const ReferenceDecision& decision) {
@@ -143,24 +168,9 @@ std::vector<TestOutcome> RunTests(const BundleBuild& build, const TestRunOptions
     outcome.expected = ExpectedText(*program, test);
 
     std::set<std::string> bundle = Bundle(compilation, test.package);
-    DecideOptions decide;
-    decide.sources = &compilation.sources;
     const bool compare_explain = options.compare_explain && options.engine == TestEngine::kBoth;
+    DecideOptions decide = BundleDecideOptions(compilation, bundle, file_package);
     decide.explain = compare_explain;
-    std::vector<PolicySet::Member> roots;
-    for (const PolicySet::Member& root : program->roots) {
-      std::string package = root.is_set ? PackageOf(program->policy_sets[root.index].name)
-                                        : program->policies[root.index].package;
-      if (bundle.contains(package)) roots.push_back(root);
-    }
-    decide.roots = std::move(roots);
-    std::vector<int> separations;
-    for (size_t k = 0; k < program->separations.size(); ++k) {
-      auto it = file_package.find(program->separations[k].span.file);
-      if (it != file_package.end() && bundle.contains(it->second))
-        separations.push_back(static_cast<int>(k));
-    }
-    decide.separations = std::move(separations);
 
     const ast::JsonValue* data = test.source->data ? &*test.source->data : nullptr;
     DecodedRequest request = DecodeTestRequest(*program, test.source->given, data, request_options);
