@@ -43,4 +43,23 @@ const char* BinaryOpText(BinaryOp op) {
   return "?";
 }
 
+std::optional<bool> ComparisonHolds(BinaryOp op, int order) {
+  switch (op) {
+    case BinaryOp::kEq:
+      return order == 0;
+    case BinaryOp::kNe:
+      return order != 0;
+    case BinaryOp::kLt:
+      return order < 0;
+    case BinaryOp::kLe:
+      return order <= 0;
+    case BinaryOp::kGt:
+      return order > 0;
+    case BinaryOp::kGe:
+      return order >= 0;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace warden::ast

@@ -77,6 +77,9 @@ enum class ExprKind {
 
 enum class BinaryOp { kAnd, kOr, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kMod };
 const char* BinaryOpText(BinaryOp op);
+// Whether `order` (<0, 0 or >0, from comparing the left operand with the
+// right) satisfies the comparison `op`; nullopt when `op` compares nothing.
+std::optional<bool> ComparisonHolds(BinaryOp op, int order);
 
 // Four fractional digits (runtime/values/decimal.h).
 inline constexpr int64_t kDecimalScale = values::kDecimalScale;

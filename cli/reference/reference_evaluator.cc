@@ -416,31 +416,7 @@ class Evaluator {
       *out = EvalValue::Bool(e.op == Op::kEq ? same : !same);
       return true;
     }
-    int order = CompareValues(a, b);
-    bool result = false;
-    switch (e.op) {
-      case Op::kEq:
-        result = order == 0;
-        break;
-      case Op::kNe:
-        result = order != 0;
-        break;
-      case Op::kLt:
-        result = order < 0;
-        break;
-      case Op::kLe:
-        result = order <= 0;
-        break;
-      case Op::kGt:
-        result = order > 0;
-        break;
-      case Op::kGe:
-        result = order >= 0;
-        break;
-      default:
-        break;
-    }
-    *out = EvalValue::Bool(result);
+    *out = EvalValue::Bool(ast::ComparisonHolds(e.op, CompareValues(a, b)).value_or(false));
     return true;
   }
 

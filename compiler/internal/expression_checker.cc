@@ -749,30 +749,9 @@ class ExprChecker {
       order = lhs.value.int_value < rhs.value.int_value ? -1
                                                         : lhs.value.int_value > rhs.value.int_value;
     }
-    bool result = false;
-    switch (expr->op) {
-      case Op::kEq:
-        result = order == 0;
-        break;
-      case Op::kNe:
-        result = order != 0;
-        break;
-      case Op::kLt:
-        result = order < 0;
-        break;
-      case Op::kLe:
-        result = order <= 0;
-        break;
-      case Op::kGt:
-        result = order > 0;
-        break;
-      case Op::kGe:
-        result = order >= 0;
-        break;
-      default:
-        return expr;
-    }
-    return Bool(result, expr->span);
+    std::optional<bool> result = ast::ComparisonHolds(expr->op, order);
+    if (!result) return expr;
+    return Bool(*result, expr->span);
   }
 
   ExprPtr Bool(bool value, Span span) {
