@@ -23,6 +23,7 @@
 #include "runtime/auth/base64url.h"
 #include "runtime/auth/file_stamp.h"
 #include "runtime/auth/jwk.h"
+#include "runtime/values/timestamp.h"
 
 namespace warden::auth {
 namespace {
@@ -700,8 +701,9 @@ AuthError TokenVerifier::State::CheckClaims(const Issuer& issuer, const json& cl
 
   if (*exp + config.leeway <= now) {
     if (detail) {
-      *detail = absl::StrCat("the token expired at ", absl::FormatTime(*exp, absl::UTCTimeZone()),
-                             " (leeway ", absl::FormatDuration(config.leeway), ")");
+      *detail =
+          absl::StrCat("the token expired at ", values::TimestampString(absl::ToUnixMillis(*exp)),
+                       " (leeway ", absl::FormatDuration(config.leeway), ")");
     }
     return AuthError::kExpired;
   }
@@ -709,8 +711,9 @@ AuthError TokenVerifier::State::CheckClaims(const Issuer& issuer, const json& cl
        {std::pair{"nbf", &nbf}, std::pair{"iat", &iat}, std::pair{"auth_time", &auth_time}}) {
     if (value->has_value() && **value - config.leeway > now) {
       if (detail) {
-        *detail = absl::StrCat("the token's ", name, " is ",
-                               absl::FormatTime(**value, absl::UTCTimeZone()), ", in the future");
+        *detail =
+            absl::StrCat("the token's ", name, " is ",
+                         values::TimestampString(absl::ToUnixMillis(**value)), ", in the future");
       }
       return AuthError::kNotYetValid;
     }
