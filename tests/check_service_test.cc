@@ -278,6 +278,13 @@ TEST_CASE("failed attempts lock the address out without verifying") {
   const json locked = f.Check(Fixture::Request("token", good));
   CHECK(locked["decision"] == "deny");
   CHECK(locked["auth_error"]["code"] == "locked_out");
+  // Other spellings of the address are the address (issue 12, item 5).
+  for (const char* spelling :
+       {"::ffff:192.0.2.10", "::FFFF:c000:20a", "0:0:0:0:0:ffff:192.0.2.10"}) {
+    json respelled = Fixture::Request("token", good);
+    respelled["context"]["ip"] = spelling;
+    CHECK_MESSAGE(f.Check(respelled)["auth_error"]["code"] == "locked_out", spelling);
+  }
   // Another address is not affected.
   json elsewhere = Fixture::Request("token", good);
   elsewhere["context"]["ip"] = "198.51.100.7";

@@ -380,6 +380,11 @@ std::vector<Row> TimestampRows() {
                  {"+2026-03-02T10:00:00Z", ""},
                  {"1772445600000", ""},
                  {"Mon, 02 Mar 2026 10:00:00 GMT", ""},
+                 // The instant in UTC must stay in years 0000-9999 as well.
+                 {"0000-01-01T00:00:00+00:01", ""},
+                 {"0000-01-01T00:01:00+00:01", "0000-01-01T00:00:00Z"},
+                 {"9999-12-31T23:59:59-23:59", ""},
+                 {"9999-12-31T00:00:00-23:59", "9999-12-31T23:59:00Z"},
              });
   // Around the end of every month, in a leap year and in a common one.
   for (int year : {2023, 2024}) {

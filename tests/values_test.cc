@@ -52,6 +52,7 @@ TEST_CASE("a refusal names its reason") {
   CHECK(TimestampError("2026-03-02") == Error::kSyntax);
   CHECK(TimestampError("2025-02-29T00:00:00Z") == Error::kRange);
   CHECK(TimestampError("2026-03-02T24:00:00Z") == Error::kRange);
+  CHECK(TimestampError("0000-01-01T00:00:00+00:01") == Error::kRange);  // UTC year -1
 
   CHECK(DecimalError("") == Error::kEmpty);
   CHECK(DecimalError("0.00001") == Error::kPrecision);

@@ -19,15 +19,13 @@
 #include "runtime/auth/signals/signal_registry.h"
 #include "runtime/auth/state_store.h"
 #include "runtime/decision_json.h"
+#include "runtime/values/ip.h"
 
 namespace warden::auth {
 namespace {
 
 // How often Tick drops expired attempt streaks and refilled token buckets.
 constexpr absl::Duration kSweepInterval = absl::Minutes(1);
-
-// Debian's Abseil has its own string_view type.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 }  // namespace
 
@@ -150,7 +148,9 @@ CheckOutcome CheckService::Impl::Run(std::string_view body, const Engine& engine
     return outcome;
   }
   const CheckBody& check = s.check;
-  const std::string ip_key = check.ip ? absl::StrCat("ip:", Av(*check.ip)) : std::string();
+  // Keyed on the address, not its spelling: ::ffff:10.0.0.1 is 10.0.0.1.
+  const std::string ip_key =
+      check.ip ? absl::StrCat("ip:", values::IpString(check.ip_net)) : std::string();
   Identity identity;
   if (std::optional<Refusal> refused =
           authenticator->Authenticate(check, ip_key, signals->attempts(), now, &identity)) {

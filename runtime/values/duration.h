@@ -20,7 +20,7 @@
 
 namespace warden::values {
 
-// "-106751991167d7h12m55s808ms" is the longest (28 bytes).
+// "-106751991167d7h12m55s808ms" is the longest (27 bytes).
 inline constexpr size_t kMaxDurationText = 32;
 
 Error ParseDuration(std::string_view text, int64_t* millis);

@@ -92,6 +92,11 @@ Error ParseTimestamp(std::string_view text, int64_t* millis) {
     return Error::kRange;
   int64_t seconds =
       ((DaysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offset) * 60 + second;
+  // The instant itself must lie in years 0000-9999 (UTC), so that its
+  // canonical text reads back: "0000-01-01T00:00:00+00:01" does not.
+  constexpr int64_t kFirstSecond = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kEndSecond = 253402300800;    // 10000-01-01T00:00:00Z
+  if (seconds < kFirstSecond || seconds >= kEndSecond) return Error::kRange;
   *millis = seconds * 1000 + fraction;
   return Error::kNone;
 }

@@ -8,6 +8,8 @@
 //
 // Hours 00-23, minutes and seconds 00-59 (no leap second "60"); the fraction
 // is cut to milliseconds (towards the past). No spaces, no missing offset.
+// The instant, in UTC, must lie in years 0000-9999 too (an offset may not
+// carry it out), so that every accepted value's canonical text reads back.
 //
 // Canonical: UTC with "Z", the fraction only when there is one, without
 // trailing zeros: "2026-03-02T10:00:00Z", "2026-03-02T10:00:00.25Z".
