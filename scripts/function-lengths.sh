@@ -15,7 +15,7 @@ if ! command -v ctags >/dev/null || ! ctags --version | grep -q Universal; then
   $sudo_cmd apt-get install -y -q universal-ctags >/dev/null
 fi
 find "${folders[@]}" -name '*.cc' -o -name '*.h' | sort |
-  xargs ctags -o - --language-force=C++ --kinds-C++=f --fields=+ne --extras=-F |
+  xargs ctags -o - --language-force=C++ --kinds-C++=f --fields=+ne |
   awk -F'\t' '{
     line = ""; end = "";
     for (i = 4; i <= NF; i++) {

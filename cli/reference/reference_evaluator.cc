@@ -100,21 +100,8 @@ class Evaluator {
                       e.span);
         *out = FromConstant(e.value);
         return true;
-      case CExprKind::kAttribute: {
-        if (e.attribute < 0 || static_cast<size_t>(e.attribute) >= request_.attributes.size()) {
-          return Fail(EvalError::kMissingAttribute,
-                      absl::StrCat("`", e.text, "` has no value of its own"), e.span);
-        }
-        const std::optional<EvalValue>& value = request_.attributes[e.attribute];
-        if (!value) {
-          return Fail(EvalError::kMissingAttribute,
-                      absl::StrCat("`", DisplayPath(program_.attributes[e.attribute]),
-                                   "` is missing from the request"),
-                      e.span);
-        }
-        *out = *value;
-        return true;
-      }
+      case CExprKind::kAttribute:
+        return Attribute(e, out);
       case CExprKind::kAction:
         *out = EvalValue::Enum(request_.action, request_.action_name);
         return true;
@@ -124,22 +111,8 @@ class Evaluator {
         *out = EvalValue::Int(score);
         return true;
       }
-      case CExprKind::kLimit: {
-        const RateLimit& limit = program_.limits[e.index];
-        const std::optional<int64_t>& count = request_.limit_counts[e.index];
-        if (!count) {
-          return Fail(EvalError::kUnavailable,
-                      absl::StrCat("the counter of limit `", limit.name, "` is unavailable"),
-                      e.span);
-        }
-        if (std::find(decision_->limits_read.begin(), decision_->limits_read.end(), limit.name) ==
-            decision_->limits_read.end()) {
-          decision_->limits_read.push_back(limit.name);
-        }
-        *out = e.limit_field == 0 ? EvalValue::Bool(*count >= limit.count)
-                                  : EvalValue::Int(std::max<int64_t>(0, limit.count - *count));
-        return true;
-      }
+      case CExprKind::kLimit:
+        return Limit(e, out);
       case CExprKind::kData: {
         const std::optional<EvalValue>& value = request_.data[e.index];
         if (!value) {
@@ -222,30 +195,66 @@ class Evaluator {
         return true;
       }
       case CExprKind::kAny:
-      case CExprKind::kAll: {
-        bool is_all = e.kind == CExprKind::kAll;
-        EvalValue collection;
-        if (!Eval(*e.args[0], &collection)) return false;
-        if (variables_.size() <= static_cast<size_t>(e.index))
-          variables_.resize(e.index + 1, nullptr);
-        // Elements in set order, like a chain of `or` (any) or `and` (all).
-        bool result = is_all;
-        for (const EvalValue& element : collection.elements) {
-          variables_[e.index] = &element;
-          EvalValue body;
-          bool ok = Eval(*e.args[1], &body);
-          variables_[e.index] = nullptr;
-          if (!ok) return false;
-          if (body.b != is_all) {
-            result = !is_all;
-            break;
-          }
-        }
-        *out = EvalValue::Bool(result);
-        return true;
-      }
+      case CExprKind::kAll:
+        return Quantifier(e, out);
     }
     return Fail(EvalError::kMissingAttribute, "an unknown expression", e.span);
+  }
+
+  // A request attribute: missing is an error (the fail-closed rule).
+  bool Attribute(const CExpr& e, EvalValue* out) {
+    if (e.attribute < 0 || static_cast<size_t>(e.attribute) >= request_.attributes.size()) {
+      return Fail(EvalError::kMissingAttribute,
+                  absl::StrCat("`", e.text, "` has no value of its own"), e.span);
+    }
+    const std::optional<EvalValue>& value = request_.attributes[e.attribute];
+    if (!value) {
+      return Fail(EvalError::kMissingAttribute,
+                  absl::StrCat("`", DisplayPath(program_.attributes[e.attribute]),
+                               "` is missing from the request"),
+                  e.span);
+    }
+    *out = *value;
+    return true;
+  }
+
+  // `limit.NAME.exceeded` or `.remaining`; reading one marks it read.
+  bool Limit(const CExpr& e, EvalValue* out) {
+    const RateLimit& limit = program_.limits[e.index];
+    const std::optional<int64_t>& count = request_.limit_counts[e.index];
+    if (!count) {
+      return Fail(EvalError::kUnavailable,
+                  absl::StrCat("the counter of limit `", limit.name, "` is unavailable"), e.span);
+    }
+    if (std::find(decision_->limits_read.begin(), decision_->limits_read.end(), limit.name) ==
+        decision_->limits_read.end()) {
+      decision_->limits_read.push_back(limit.name);
+    }
+    *out = e.limit_field == 0 ? EvalValue::Bool(*count >= limit.count)
+                              : EvalValue::Int(std::max<int64_t>(0, limit.count - *count));
+    return true;
+  }
+
+  // `any` / `all`: elements in set order, like a chain of `or` or `and`.
+  bool Quantifier(const CExpr& e, EvalValue* out) {
+    bool is_all = e.kind == CExprKind::kAll;
+    EvalValue collection;
+    if (!Eval(*e.args[0], &collection)) return false;
+    if (variables_.size() <= static_cast<size_t>(e.index)) variables_.resize(e.index + 1, nullptr);
+    bool result = is_all;
+    for (const EvalValue& element : collection.elements) {
+      variables_[e.index] = &element;
+      EvalValue body;
+      bool ok = Eval(*e.args[1], &body);
+      variables_[e.index] = nullptr;
+      if (!ok) return false;
+      if (body.b != is_all) {
+        result = !is_all;
+        break;
+      }
+    }
+    *out = EvalValue::Bool(result);
+    return true;
   }
 
   const Failure& failure() const { return failure_; }
