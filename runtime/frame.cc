@@ -61,7 +61,9 @@ Frame::Frame(const bc::Program& program, FrameOptions options)
   }
   limit_counts_.assign(program.limits.size(), 0);
   limit_unavailable_.assign(program.limits.size(), 0);
-  std::memset(static_cast<void*>(slots_.data()), 0, slots_.size() * sizeof(Value));
+  // A program without slots has no storage to clear (memset of null is UB).
+  if (!slots_.empty())
+    std::memset(static_cast<void*>(slots_.data()), 0, slots_.size() * sizeof(Value));
 }
 
 void Frame::Reset() {
