@@ -6,22 +6,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "compiler/driver.h"
+#include "tests/test_support.h"
 
 namespace warden {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 TEST_CASE("diagnostic golden files") {
   fs::path dir = fs::path(WARDEN_SOURCE_DIR) / "tests" / "golden" / "diagnostics";
@@ -30,7 +23,7 @@ TEST_CASE("diagnostic golden files") {
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".warden") continue;
     std::string name = entry.path().filename().string();
-    auto compilation = CompileSources({{name, ReadText(entry.path())}});
+    auto compilation = CompileSources({{name, testing::ReadFile(entry.path())}});
     std::string rendered;
     for (const Diagnostic& d : compilation->diagnostics.Sorted())
       rendered += RenderText(d, compilation->sources);
@@ -40,7 +33,7 @@ TEST_CASE("diagnostic golden files") {
       std::ofstream(expected, std::ios::binary) << rendered;
     } else {
       INFO("golden: ", name);
-      CHECK(rendered == ReadText(expected));
+      CHECK(rendered == testing::ReadFile(expected));
     }
     CHECK_MESSAGE(!rendered.empty(), name, " should produce diagnostics");
     ++checked;

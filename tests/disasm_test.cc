@@ -13,23 +13,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "compiler/driver.h"
 #include "runtime/bytecode/bundle.h"
+#include "tests/test_support.h"
 
 namespace warden {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 TEST_CASE("disassembler golden file: a representative bundle") {
   const fs::path dir = fs::path(WARDEN_SOURCE_DIR) / "tests" / "golden" / "disasm";
@@ -39,7 +32,7 @@ TEST_CASE("disassembler golden file: a representative bundle") {
   // Compiled under its file name alone, so the listing does not depend on
   // where the tree is checked out.
   BundleBuild build =
-      CompileToBundle(PolicySources::Texts({{"representative.warden", ReadText(source)}}));
+      CompileToBundle(PolicySources::Texts({{"representative.warden", testing::ReadFile(source)}}));
   REQUIRE_MESSAGE(build.program.ok(), build.program.status().ToString());
   REQUIRE(build.compilation->diagnostics.Sorted().empty());  // clean, lints included
   absl::StatusOr<std::string> bytes = build.Bytes();
@@ -57,7 +50,7 @@ TEST_CASE("disassembler golden file: a representative bundle") {
   }
   REQUIRE_MESSAGE(fs::exists(golden), golden.string(),
                   " is missing: run with WARDEN_UPDATE_GOLDEN=1 to write it");
-  const std::string expected = ReadText(golden);
+  const std::string expected = testing::ReadFile(golden);
   if (listing != expected) {
     // The first differing line, to read before the whole diff.
     size_t at = 0;
