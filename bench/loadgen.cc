@@ -6,6 +6,7 @@
 //   loadgen --socket /tmp/w.sock --clients 16 --rate 20000 --duration 10
 //   loadgen --socket /tmp/echo.sock --target echo --clients 1 --duration 10
 //   loadgen --socket /tmp/w.sock --expect permit --reload-socket /tmp/a.sock --reloads 100
+//   loadgen --socket /tmp/w.sock --clients 16 --duration 60 --ids-file ids --stop-when-down
 //
 // Each client is one keep-alive connection that sends a pre-built HTTP/1.1
 // request (with a Content-Length) and reads the whole response before it
@@ -114,6 +115,8 @@ struct Options {
   std::string label;
   bool strict = false;
   bool quiet = false;
+  std::string ids_file;         // the X-Decision-Id of every 200 answer, one per line
+  bool stop_when_down = false;  // end the run when the server cannot be reached
 };
 
 constexpr const char* kUsage = R"(usage: loadgen --socket PATH [options]
@@ -136,6 +139,10 @@ constexpr const char* kUsage = R"(usage: loadgen --socket PATH [options]
   --reloads N            POST /v1/reload N times, spread over the duration
   --timeout S            a response slower than S seconds is an error (default 10)
   --label TEXT           copied into the JSON summary
+  --ids-file FILE        write the X-Decision-Id of every answered (200) request
+                         to FILE, one per line (not with --threads)
+  --stop-when-down       end the run as soon as a connection cannot be made
+                         (the server was killed)
   --strict               exit 1 if any request, decision or reload failed
   --quiet                no summary on stderr
 )";
@@ -212,6 +219,10 @@ Options ParseOptions(int argc, char** argv) {
       o.timeout = ParseNumber(flag, next());
     } else if (flag == "--label") {
       o.label = next();
+    } else if (flag == "--ids-file") {
+      o.ids_file = next();
+    } else if (flag == "--stop-when-down") {
+      o.stop_when_down = true;
     } else if (flag == "--strict") {
       o.strict = true;
     } else if (flag == "--quiet") {
@@ -226,6 +237,8 @@ Options ParseOptions(int argc, char** argv) {
   if (o.reloads > 0 && o.reload_socket.empty()) UsageError("--reloads needs --reload-socket");
   if (o.timeout <= 0) o.timeout = 10;
   if (o.target == Target::kEcho && !o.expect.empty()) UsageError("--expect needs --target http");
+  if (!o.ids_file.empty() && o.threads > 0)
+    UsageError("--ids-file needs a thread per client (no --threads)");
   return o;
 }
 
@@ -325,10 +338,12 @@ struct ResponseReader {
   bool chunked = false;
   bool close = false;
   std::string chunked_body;
-  std::string_view body;  // valid after kComplete
+  std::string_view body;    // valid after kComplete
+  std::string decision_id;  // X-Decision-Id
 
   void Reset() {
     in.clear();
+    decision_id.clear();
     header_bytes = 0;
     status = 0;
     content_length = -1;
@@ -370,6 +385,8 @@ struct ResponseReader {
         content_length = n;
       } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
         chunked = value.find("chunked") != std::string_view::npos;
+      } else if (EqualsIgnoreCase(name, "x-decision-id")) {
+        decision_id = std::string(value);
       } else if (EqualsIgnoreCase(name, "connection")) {
         if (EqualsIgnoreCase(value, "close")) close = true;
       }
@@ -482,6 +499,7 @@ struct Stats {
   std::map<int, uint64_t> statuses;  // statuses other than 200
   std::array<uint64_t, kOutcomes.size() + 1> outcomes{};
   int64_t last_completion_ns = 0;
+  std::vector<std::string> answered_ids;  // --ids-file
 
   void Merge(const Stats& o) {
     latency.Merge(o.latency);
@@ -498,6 +516,7 @@ struct Stats {
     for (auto [status, n] : o.statuses) statuses[status] += n;
     for (size_t i = 0; i < outcomes.size(); ++i) outcomes[i] += o.outcomes[i];
     last_completion_ns = std::max(last_completion_ns, o.last_completion_ns);
+    answered_ids.insert(answered_ids.end(), o.answered_ids.begin(), o.answered_ids.end());
   }
   uint64_t errors() const { return connect_errors + io_errors + timeouts + bad_status + bad_body; }
 };
@@ -533,6 +552,7 @@ void Account(const Run& run, const ResponseReader* http, std::string_view echo, 
       ++stats->statuses[http->status];
       return;
     }
+    if (!run.options.ids_file.empty()) stats->answered_ids.push_back(http->decision_id);
     // Every `"decision": "X"` in the body is a decision (one per request of
     // a batch); the bad-request shape uses the same key.
     std::string_view body = http->body;
@@ -599,6 +619,7 @@ void BlockingClient(Run& run, int index, Stats* stats) {
       fd = Connect(run.options.socket, false, run.options.timeout);
       if (fd < 0) {
         ++stats->connect_errors;
+        if (run.options.stop_when_down) run.stop.store(true);
         ::usleep(10000);
         continue;
       }
@@ -1116,6 +1137,16 @@ void PrintReport(const Run& run, const Stats& total, const ReloadStats& reload_s
   }
 }
 
+bool WriteIds(const std::string& path, const std::vector<std::string>& ids) {
+  FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    std::fprintf(stderr, "loadgen: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  for (const std::string& id : ids) std::fprintf(out, "%s\n", id.c_str());
+  return std::fclose(out) == 0;
+}
+
 int main(int argc, char** argv) {
   Run run;
   run.options = ParseOptions(argc, argv);
@@ -1165,7 +1196,8 @@ int main(int argc, char** argv) {
 
   int64_t stop_ns = 0;
   if (deadline != INT64_MAX) {
-    SleepUntilNs(deadline);
+    while (!run.stop.load() && NowNs() < deadline)
+      SleepUntilNs(std::min(deadline, NowNs() + 50000000));
     // Every reload happens under load: the clients go on until the last one.
     if (reloader.joinable()) reloader.join();
     stop_ns = NowNs();
@@ -1181,6 +1213,7 @@ int main(int argc, char** argv) {
   const double rps = static_cast<double>(total.requests) / seconds;
   const double dps = static_cast<double>(total.decisions) / seconds;
   PrintReport(run, total, reload_stats, thread_count, seconds, rps, dps);
+  if (!o.ids_file.empty() && !WriteIds(o.ids_file, total.answered_ids)) return 2;
   const bool failed = total.errors() > 0 || total.wrong > 0 || reload_stats.failed > 0 ||
                       (o.reloads > 0 && reload_stats.ok != o.reloads) || total.requests == 0;
   return o.strict && failed ? 1 : 0;

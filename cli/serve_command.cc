@@ -14,12 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/policy_loader.h"
-#include "compiler/codegen.h"
 #include "runtime/audit/audit_log.h"
 #include "runtime/auth/check_service.h"
 #include "runtime/bytecode/bundle.h"
 #include "runtime/data_json.h"
 #include "runtime/server/api.h"
+#include "runtime/server/audit_health.h"
 #include "runtime/server/config.h"
 #include "runtime/server/http_server.h"
 #include "runtime/server/log.h"
@@ -101,10 +101,15 @@ int RunServe(const ServeFlags& flags) {
     options.path = config.audit.path;
     options.max_file_bytes = config.audit.max_file_bytes;
     options.keep_files = config.audit.keep_files;
-    options.fsync = config.audit.fsync == "every_line" ? audit::FsyncPolicy::kEveryLine
-                    : config.audit.fsync == "on_close" ? audit::FsyncPolicy::kOnClose
-                                                       : audit::FsyncPolicy::kInterval;
+    // Durable mode answers after the fsync of each write: every_line is the
+    // group commit (one write and one fsync per batch the writer takes).
+    options.fsync =
+        config.audit.mode == server::AuditMode::kDurable || config.audit.fsync == "every_line"
+            ? audit::FsyncPolicy::kEveryLine
+        : config.audit.fsync == "on_close" ? audit::FsyncPolicy::kOnClose
+                                           : audit::FsyncPolicy::kInterval;
     options.fsync_interval = config.audit.fsync_interval;
+    options.on_writable = server::AuditWritableLogger(config.audit);
     absl::StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(options);
     if (!opened.ok()) {
       PrintError(std::string(opened.status().message()));

@@ -1,18 +1,23 @@
 // The queue and the writer thread. Entries are counted in the order Append
 // accepts them: `appended` (queued), `written` (their lines fully written),
 // `durable` (written and fsynced). Flush waits for `durable` to reach the
-// `appended` it saw. The writer alone touches the file and the chain state.
+// `appended` it saw; WhenDurable callbacks wait in `waiters`, keyed by the
+// ticket (the `appended` count of their entry), and are called by the writer
+// after each fsync, or failed on a write error. The writer alone touches the
+// file and the chain state.
 #include "runtime/audit/audit_log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -69,8 +74,11 @@ struct AuditLog::State {
   bool closed = false;
   absl::Status close_status;
   AuditStats stats;
+  std::multimap<uint64_t, std::function<void(bool)>> waiters;
+  std::atomic<bool> writable{true};
   std::thread writer;
-  std::mutex join_mu;  // Close: one caller joins the writer, the others wait
+  std::mutex callback_mu;  // held while callbacks run, so CancelWaiters can wait for them
+  std::mutex join_mu;      // Close: one caller joins the writer, the others wait
 
   // ---- the writer's own
   int fd = -1;
@@ -204,6 +212,43 @@ struct AuditLog::State {
     last_error = error;
     ++error_epoch;
     done.notify_all();
+    space.notify_all();  // an Append waiting for room gives up while not writable
+  }
+
+  using Callbacks = std::vector<std::function<void(bool)>>;
+
+  // Takes the waiters that are settled: up to `durable` when the write went
+  // well, all of them after an error. Called with `mu` held.
+  Callbacks TakeSettled(bool ok) {
+    Callbacks settled;
+    auto end = ok ? waiters.upper_bound(durable) : waiters.end();
+    for (auto it = waiters.begin(); it != end; ++it) settled.push_back(std::move(it->second));
+    waiters.erase(waiters.begin(), end);
+    return settled;
+  }
+
+  // Records a change of writability; returns whether it changed. With `mu` held.
+  bool SetWritable(bool now) {
+    stats.writable = now;
+    return writable.exchange(now, std::memory_order_acq_rel) != now;
+  }
+
+  // Settles the waiters (TakeSettled) and runs them and the writability hook
+  // without `mu`, so a callback can never deadlock the writer. They are taken
+  // under `callback_mu`, so once CancelWaiters returns none is left running.
+  void Notify(std::unique_lock<std::mutex>& lock, bool ok, bool changed) {
+    if (waiters.empty() && !changed) return;
+    const std::string error = ok ? std::string() : stats.last_error;
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> running(callback_mu);
+      lock.lock();
+      Callbacks settled = TakeSettled(ok);
+      lock.unlock();
+      for (auto& callback : settled) callback(ok);
+    }
+    if (changed && options.on_writable) options.on_writable(ok, error);
+    lock.lock();
   }
 
   void Run() {
@@ -234,8 +279,10 @@ struct AuditLog::State {
 
       lock.lock();
       Publish();
+      const bool changed = SetWritable(status.ok());
+      if (!status.ok()) RecordError(status);
+      Notify(lock, status.ok(), changed);
       if (!status.ok()) {
-        RecordError(status);
         if (flush) flush_requested = true;  // retry the sync with the write
         if (stopping && ++close_failures >= kCloseAttempts) {
           stats.lines_lost += Unwritten() + queue.size();
@@ -292,21 +339,49 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(AuditOptions options) {
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(state)));
 }
 
-void AuditLog::Append(AuditEntry entry) {
+uint64_t AuditLog::Append(AuditEntry entry) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
-  if (s.queue.size() >= s.options.queue_limit) {
-    s.space.wait(lock, [&] { return s.queue.size() < s.options.queue_limit || s.closing; });
+  auto has_room = [&] { return s.queue.size() < s.options.queue_limit; };
+  if (!has_room()) {
+    s.space.wait(lock, [&] { return has_room() || s.closing || !s.stats.writable; });
   }
-  if (s.closing) {
+  if (s.closing || !has_room()) {
     ++s.stats.lines_lost;
-    return;
+    return 0;
   }
   bool was_empty = s.queue.empty();
   s.queue.push_back(std::move(entry));
   ++s.appended;
   if (was_empty) s.wake_writer.notify_one();
+  return s.appended;
 }
+
+void AuditLog::WhenDurable(uint64_t ticket, std::function<void(bool durable)> done) {
+  State& s = *state_;
+  std::unique_lock<std::mutex> lock(s.mu);
+  if (s.durable >= ticket || !s.stats.writable || s.closed) {
+    const bool durable = s.durable >= ticket;
+    lock.unlock();
+    done(durable);
+    return;
+  }
+  s.waiters.emplace(ticket, std::move(done));
+}
+
+void AuditLog::CancelWaiters() {
+  State& s = *state_;
+  std::multimap<uint64_t, std::function<void(bool)>> dropped;
+  std::lock_guard<std::mutex> running(s.callback_mu);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    dropped.swap(s.waiters);
+  }
+  // `dropped` is destroyed here, outside `mu`: the callbacks may own objects
+  // whose destructors take other locks.
+}
+
+bool AuditLog::writable() const { return state_->writable.load(std::memory_order_acquire); }
 
 absl::Status AuditLog::Flush() {
   State& s = *state_;
@@ -347,11 +422,18 @@ absl::Status AuditLog::Close() {
         status = absl::UnavailableError(ErrnoText("close", s.options.path));
       }
       s.fd = -1;
-      std::lock_guard<std::mutex> lock(s.mu);
+      std::unique_lock<std::mutex> lock(s.mu);
       s.close_status = status;
       s.closed = true;
       s.Publish();
       s.done.notify_all();
+      // What the writer left (it gave up on errors): settled now, as it stands.
+      std::multimap<uint64_t, std::function<void(bool)>> left;
+      left.swap(s.waiters);
+      const uint64_t durable = s.durable;
+      lock.unlock();
+      std::lock_guard<std::mutex> running(s.callback_mu);
+      for (auto& [ticket, callback] : left) callback(ticket <= durable);
     }
   }
   std::lock_guard<std::mutex> lock(s.mu);

@@ -6,8 +6,12 @@
 // Callers hand finished entries to Append, which only moves the entry into a
 // queue; one background thread formats lines, hashes them, writes them in
 // batches (one write() per batch), fsyncs per FsyncPolicy and rotates files.
-// Nothing is ever dropped while the log is open: when `queue_limit` entries
-// are waiting, Append blocks until the writer catches up.
+// While the log is writable nothing is dropped: when `queue_limit` entries
+// are waiting, Append blocks until the writer catches up. Append returns a
+// ticket; WhenDurable calls back once that entry's line is fsynced, which is
+// how the server answers a decision only after its line is on disk (durable
+// mode, docs/audit.md). One fsync covers every line written before it
+// (group commit).
 //
 // This header also brings in the masking (mask.h) and verification
 // (verify.h) APIs.
@@ -16,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +46,9 @@ struct AuditOptions {
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   absl::Duration fsync_interval = absl::Seconds(1);
   size_t queue_limit = 65536;  // entries waiting before Append blocks
+  // Called on the writer thread when the log stops (false, the error) or
+  // starts again (true, "") being writable. Must not call back into the log.
+  std::function<void(bool writable, const std::string& error)> on_writable;
 };
 
 struct AuditEntry {
@@ -65,6 +73,7 @@ struct AuditStats {
   uint64_t queued = 0;              // entries waiting for the writer
   uint64_t next_seq = 0;            // the seq the next line gets
   uint64_t torn_bytes_dropped = 0;  // an incomplete last line removed by Open
+  bool writable = true;             // false from a write error until a write succeeds again
   std::string last_error;           // the last write error; empty if none
   std::string notice;               // what Open did when resuming (for the server's log)
 };
@@ -83,10 +92,26 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Thread-safe. Queues the entry; the writer assigns its seq. Blocks while
-  // queue_limit entries wait (also while a write error, e.g. a full disk,
-  // persists). After Close the entry is not written: stats().lines_lost.
-  void Append(AuditEntry entry);
+  // Thread-safe. Queues the entry and returns its ticket (> 0); the writer
+  // assigns its seq. Blocks while queue_limit entries wait and the log is
+  // writable. Returns 0 and counts stats().lines_lost when the entry is not
+  // queued: after Close, or while the log is not writable and the queue is
+  // full (the bound on memory during a long outage).
+  uint64_t Append(AuditEntry entry);
+
+  // Calls `done(true)` once the line of every entry up to `ticket` is written
+  // and fsynced, or `done(false)` when a write error comes first (or has
+  // already come and persists). Called at once on the caller's thread when
+  // the answer is known, else on the writer's thread: it must be quick and
+  // must not call back into the log (post it elsewhere).
+  void WhenDurable(uint64_t ticket, std::function<void(bool durable)> done);
+
+  // Drops the callbacks still waiting without calling them (the server, after
+  // its event loops stopped). Waits for a callback that is running.
+  void CancelWaiters();
+
+  // False from a write error until the writer succeeds again. Lock-free.
+  bool writable() const;
 
   // Returns once every entry appended before the call is written and
   // fsynced, or with the write error that prevented it.

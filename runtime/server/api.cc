@@ -1,6 +1,7 @@
 // The HTTP API's routes and handlers (see api.h and docs/api.md).
 #include "runtime/server/api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "runtime/audit/audit_log.h"
 #include "runtime/auth/check_service.h"
 #include "runtime/decision_json.h"
+#include "runtime/server/audit_health.h"
 #include "runtime/server/authzen.h"
 #include "runtime/server/log.h"
 #include "runtime/values/timestamp.h"
@@ -48,6 +50,12 @@ bool IsJson(std::string_view content_type) {
   return true;
 }
 
+// The routes that decide, and so are audited.
+bool IsDecisionPath(std::string_view path) {
+  return path == "/v1/decide" || path == "/v1/decide/batch" || path == "/v1/check" ||
+         path == "/access/v1/evaluation" || path == "/access/v1/evaluations";
+}
+
 std::string TimeText(absl::Time t) { return values::TimestampMillisString(absl::ToUnixMillis(t)); }
 
 }  // namespace
@@ -60,6 +68,7 @@ void HttpResponse::Reset() {
   decision_id.clear();
   body.clear();
   close = false;
+  audit_ticket = 0;
 }
 
 void WriteError(unsigned status, std::string_view code, std::string_view message,
@@ -95,6 +104,8 @@ struct ApiWorker::State {
   std::minstd_rand sampler;
   std::optional<audit::RequestMasker> masker;                // for the current policies
   std::optional<auth::CheckService::Session> check_session;  // made on the first check
+  uint64_t audit_ticket = 0;   // the last audit entry the current request queued
+  bool audit_dropped = false;  // an entry of the current request was not queued
 
   // Picks up a newly published policy set between requests.
   void Refresh() {
@@ -212,8 +223,53 @@ struct ApiWorker::State {
     if (!error_code.empty()) entry.error_code = std::string(error_code);
     entry.request = masker->Mask(request_json);
     entry.bundle_hash = policies->engine->bundle_hash();
-    log->Append(std::move(entry));
+    const uint64_t ticket = log->Append(std::move(entry));
+    if (ticket == 0) audit_dropped = true;
+    audit_ticket = std::max(audit_ticket, ticket);
     context.metrics->audit_lines.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // ------------------------------------------------------------ audit outages
+
+  bool AuditDurable() const {
+    return context.audit != nullptr && context.config->audit.mode == AuditMode::kDurable;
+  }
+  bool AuditDenies() const {
+    return context.audit != nullptr && context.config->audit.on_failure == AuditFailure::kDeny;
+  }
+
+  // Answers deny `audit_unavailable` (decision id already set) and queues
+  // a line saying so, which the writer keeps until it can write it.
+  void RefuseForAudit(HttpResponse* response) {
+    metrics.CountError("audit_unavailable");
+    WriteError(503, "audit_unavailable",
+               "the audit log cannot be written, and audit.on_failure is deny: decisions are "
+               "refused until it can",
+               response);
+    audit::AuditEntry entry;
+    entry.decision_id = response->decision_id;
+    entry.time = absl::Now();
+    entry.effect = "deny";
+    entry.error_code = "audit_unavailable";
+    entry.request = "{}";
+    if (policies != nullptr) entry.bundle_hash = policies->engine->bundle_hash();
+    context.audit->Append(std::move(entry));
+  }
+
+  // Durable mode: the request's lines did not reach the disk. Deny replaces
+  // the answer (its decision id stays; the new line supersedes the lines of
+  // that id); serve keeps it and counts it.
+  void AuditNotDurable(HttpResponse* response) {
+    if (!AuditDenies()) {
+      metrics.CountError("audit_unconfirmed");
+      return;
+    }
+    std::string decision_id = std::move(response->decision_id);
+    std::string request_id = std::move(response->request_id);
+    response->Reset();
+    response->decision_id = std::move(decision_id);
+    response->request_id = std::move(request_id);
+    RefuseForAudit(response);
   }
 
   // ------------------------------------------------------------ routes
@@ -331,6 +387,10 @@ struct ApiWorker::State {
   }
 
   void Ready(HttpResponse* response) {
+    if (AuditDenies() && !context.audit->writable()) {
+      return WriteError(503, "audit_unavailable",
+                        "the audit log cannot be written; decision requests are denied", response);
+    }
     if (context.draining.load() || policies == nullptr) {
       return WriteError(
           503, "not_ready",
@@ -344,7 +404,10 @@ struct ApiWorker::State {
 
   void MetricsText(HttpResponse* response) {
     response->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    response->body = context.metrics->Render(policies.get(), context.store->status());
+    std::optional<audit::AuditStats> audit_stats;
+    if (context.audit != nullptr) audit_stats = context.audit->stats();
+    response->body = context.metrics->Render(policies.get(), context.store->status(),
+                                             audit_stats ? &*audit_stats : nullptr);
   }
 
   // ------------------------------------------------------------ admin routes
@@ -377,6 +440,8 @@ struct ApiWorker::State {
           {"error", reloads.last_error}}},
         {"connections", context.metrics->connections_open.load()},
     };
+    if (context.audit != nullptr)
+      out["audit"] = AuditStatusJson(context.config->audit, context.audit->stats());
     if (policies != nullptr) {
       out["bundle"] = {{"hash", policies->engine->bundle_hash()},
                        {"generation", policies->generation},
@@ -418,6 +483,10 @@ struct ApiWorker::State {
       return get ? void(response->body = "{\"status\":\"ok\"}") : wrong_method("GET, HEAD");
     if (path == "/ready") return get ? Ready(response) : wrong_method("GET, HEAD");
     if (path == "/metrics") return get ? MetricsText(response) : wrong_method("GET, HEAD");
+    if (!admin && post && IsDecisionPath(path) && AuditDenies() && !context.audit->writable()) {
+      NextDecisionId(&response->decision_id);
+      return RefuseForAudit(response);
+    }
     if (admin) {
       if (path == "/v1/reload") return post ? Reload(response) : wrong_method("POST");
       if (path == "/v1/status") return get ? Status(response) : wrong_method("GET, HEAD");
@@ -450,12 +519,15 @@ struct ApiWorker::State {
 ApiWorker::ApiWorker(ServerContext& context) : state_(std::make_unique<State>(context)) {}
 
 void ApiWorker::CountError(std::string_view code) { state_->metrics.CountError(Av(code)); }
+void ApiWorker::AuditNotDurable(HttpResponse* response) { state_->AuditNotDurable(response); }
 ApiWorker::~ApiWorker() = default;
 
 void ApiWorker::Handle(const HttpRequest& request, bool admin, HttpResponse* response) noexcept {
   response->Reset();
   response->request_id = std::string(request.request_id);
   const auto started = std::chrono::steady_clock::now();
+  state_->audit_ticket = 0;
+  state_->audit_dropped = false;
   try {
     state_->Refresh();
     if (state_->policies == nullptr && !admin && PathOf(request.target) != "/health") {
@@ -471,6 +543,13 @@ void ApiWorker::Handle(const HttpRequest& request, bool admin, HttpResponse* res
     state_->metrics.CountError("internal");
     WriteError(500, "internal", "internal error", response);
     response->close = true;
+  }
+  if (state_->AuditDurable()) {
+    if (state_->audit_dropped) {
+      state_->AuditNotDurable(response);
+    } else {
+      response->audit_ticket = state_->audit_ticket;
+    }
   }
   state_->metrics.CountRequest();
   if (!response->decision_id.empty()) {

@@ -43,6 +43,9 @@ struct HttpResponse {
   std::string decision_id;  // X-Decision-Id, also in the audit log
   std::string body;
   bool close = false;  // close the connection after this response
+  // Durable audit mode: send the response only once the audit log's entry
+  // of this ticket is fsynced (AuditLog::WhenDurable); 0: send it now.
+  uint64_t audit_ticket = 0;
   void Reset();
 };
 
@@ -73,6 +76,9 @@ class ApiWorker {
   // Counts an error the transport answered itself (a refused connection,
   // a timeout, a malformed or oversized request) in warden_errors_total.
   void CountError(std::string_view code);
+  // Durable audit mode: the response's audit lines could not be written.
+  // On the worker's thread; rewrites the response per audit.on_failure.
+  void AuditNotDurable(HttpResponse* response);
 
   struct State;
 

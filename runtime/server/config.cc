@@ -189,9 +189,19 @@ void ReadLimits(const json& object, LimitsConfig* limits, absl::Status* status) 
 
 void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
   ObjectReader r(object, "audit", status);
-  r.OnlyKeys(
-      {"path", "sample", "effects", "max_file_bytes", "keep_files", "fsync", "fsync_interval_ms"});
+  r.OnlyKeys({"path", "mode", "on_failure", "sample", "effects", "max_file_bytes", "keep_files",
+              "fsync", "fsync_interval_ms"});
   r.String("path", &audit->path);
+  std::string mode = "durable", on_failure = "deny";
+  r.String("mode", &mode);
+  if (mode != "durable" && mode != "async") r.Fail("mode", "must be durable or async");
+  audit->mode = mode == "async" ? AuditMode::kAsync : AuditMode::kDurable;
+  r.String("on_failure", &on_failure);
+  if (on_failure != "deny" && on_failure != "serve") r.Fail("on_failure", "must be deny or serve");
+  audit->on_failure = on_failure == "serve" ? AuditFailure::kServe : AuditFailure::kDeny;
+  if (audit->mode == AuditMode::kDurable &&
+      (r.Get("fsync") != nullptr || r.Get("fsync_interval_ms") != nullptr))
+    r.Fail("fsync", "applies to mode async only: durable mode fsyncs before every answer");
   r.Fraction("sample", &audit->sample);
   r.Strings("effects", &audit->effects);
   for (const std::string& effect : audit->effects) {

@@ -38,13 +38,24 @@ struct LimitsConfig {
   absl::Duration drain_timeout = absl::Seconds(10);  // on SIGTERM, for requests in flight
 };
 
+// durable: a decision is answered only after its audit line is fsynced (one
+// fsync covers every request waiting at that moment); async: answered at
+// once, the line follows (a crash can lose what was queued; docs/audit.md).
+enum class AuditMode { kDurable, kAsync };
+// What the server does while the audit log cannot be written: deny answers
+// every decision request with deny `audit_unavailable`; serve keeps
+// deciding, and reports it (log, metrics, /v1/status).
+enum class AuditFailure { kDeny, kServe };
+
 struct AuditConfig {
-  std::string path;                  // empty: no audit log
+  std::string path;  // empty: no audit log
+  AuditMode mode = AuditMode::kDurable;
+  AuditFailure on_failure = AuditFailure::kDeny;
   double sample = 1.0;               // the fraction of decisions written (0..1)
   std::vector<std::string> effects;  // only these outcomes; empty: all
   uint64_t max_file_bytes = uint64_t{64} << 20;
   int keep_files = 0;              // rotated files kept; 0: all
-  std::string fsync = "interval";  // every_line | interval | on_close
+  std::string fsync = "interval";  // every_line | interval | on_close; mode async only
   absl::Duration fsync_interval = absl::Seconds(1);
 };
 

@@ -277,7 +277,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     loop_.worker.Handle(RequestFromBeast(message), admin_, &response_);
     const bool close = response_.close || !message.keep_alive() || draining_ ||
                        context_.draining.load(std::memory_order_relaxed);
-    Respond(message.method() == http::verb::head, close);
+    const bool head = message.method() == http::verb::head;
+    if (response_.audit_ticket != 0) return AwaitAudit(head, close);
+    Respond(head, close);
+  }
+
+  // Durable audit mode: the response waits (in kHandling, which no deadline
+  // cuts short) until its audit lines are fsynced. The audit writer settles
+  // the wait, on its own thread; the answer is sent from this loop's.
+  void AwaitAudit(bool head, bool close) {
+    const uint64_t ticket = std::exchange(response_.audit_ticket, 0);
+    context_.audit->WhenDurable(ticket, [self = shared_from_this(), head, close](bool durable) {
+      asio::post(self->socket_.get_executor(), [self, head, close, durable] {
+        if (!durable) self->loop_.worker.AuditNotDurable(&self->response_);
+        self->Respond(head, close);
+      });
+    });
   }
 
   void Respond(bool head, bool close) {
@@ -660,6 +675,9 @@ struct HttpServer::Impl {
       if (loop->thread.joinable()) loop->thread.join();
     }
     if (control->thread.joinable()) control->thread.join();
+    // Connections still waiting for the audit log are dropped here, while
+    // their loops exist; the log can no longer post to the stopped loops.
+    if (context.audit != nullptr) context.audit->CancelWaiters();
     for (Listener& listener : listeners) RemoveSocketFile(listener);
     joined = true;
   }

@@ -33,6 +33,21 @@ void Header(std::string* out, absl::string_view name, absl::string_view type,
 constexpr rt::Outcome kOutcomes[] = {rt::Outcome::kNotApplicable, rt::Outcome::kPermit,
                                      rt::Outcome::kStepUp, rt::Outcome::kDeny};
 
+void RenderAudit(const audit::AuditStats& audit, std::string* out) {
+  Header(out, "warden_audit_writable", "gauge",
+         "1 while the audit log can be written; 0 from a write error until a write succeeds.");
+  absl::StrAppend(out, "warden_audit_writable ", audit.writable ? 1 : 0, "\n");
+  Header(out, "warden_audit_write_errors_total", "counter",
+         "Failed audit writes, fsyncs and rotations (each retry counts).");
+  absl::StrAppend(out, "warden_audit_write_errors_total ", audit.write_errors, "\n");
+  Header(out, "warden_audit_lines_lost_total", "counter",
+         "Audit entries not queued: the queue was full while the log could not be written, or "
+         "the log was closed.");
+  absl::StrAppend(out, "warden_audit_lines_lost_total ", audit.lines_lost, "\n");
+  Header(out, "warden_audit_queued", "gauge", "Audit entries waiting for the writer.");
+  absl::StrAppend(out, "warden_audit_queued ", audit.queued, "\n");
+}
+
 }  // namespace
 
 void WorkerMetrics::CountDecision(rt::Outcome outcome, absl::string_view policy) {
@@ -63,7 +78,8 @@ WorkerMetrics& Metrics::AddWorker() {
   return workers_.emplace_back();
 }
 
-std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& reloads) const {
+std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& reloads,
+                            const audit::AuditStats* audit) const {
   std::array<uint64_t, 4> by_outcome{};
   std::map<std::string, std::array<uint64_t, 4>> by_policy;
   std::map<std::string, uint64_t> errors;
@@ -141,6 +157,7 @@ std::string Metrics::Render(const LoadedPolicies* current, const ReloadStatus& r
   absl::StrAppend(&out, "warden_timeouts_total ", timeouts_total.load(), "\n");
   Header(&out, "warden_audit_lines_total", "counter", "Decisions handed to the audit log.");
   absl::StrAppend(&out, "warden_audit_lines_total ", audit_lines.load(), "\n");
+  if (audit != nullptr) RenderAudit(*audit, &out);
 
   Header(&out, "warden_bundle_info", "gauge", "The serving bundle (value 1), by SHA-256.");
   if (current != nullptr) {

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "runtime/audit/audit_log.h"
 #include "runtime/decision.h"
 #include "runtime/server/policy_store.h"
 
@@ -58,8 +59,10 @@ class Metrics {
   std::atomic<uint64_t> timeouts_total{0};
   std::atomic<uint64_t> audit_lines{0};
 
-  // The Prometheus text exposition (version 0.0.4).
-  std::string Render(const LoadedPolicies* current, const ReloadStatus& reloads) const;
+  // The Prometheus text exposition (version 0.0.4). `audit`: the audit
+  // log's stats; null when there is no audit log.
+  std::string Render(const LoadedPolicies* current, const ReloadStatus& reloads,
+                     const audit::AuditStats* audit = nullptr) const;
 
  private:
   mutable std::mutex mutex_;  // guards workers_ (the list, not their counters)
