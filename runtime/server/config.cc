@@ -199,9 +199,6 @@ void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
   r.String("on_failure", &on_failure);
   if (on_failure != "deny" && on_failure != "serve") r.Fail("on_failure", "must be deny or serve");
   audit->on_failure = on_failure == "serve" ? AuditFailure::kServe : AuditFailure::kDeny;
-  if (audit->mode == AuditMode::kDurable &&
-      (r.Get("fsync") != nullptr || r.Get("fsync_interval_ms") != nullptr))
-    r.Fail("fsync", "applies to mode async only: durable mode fsyncs before every answer");
   r.Fraction("sample", &audit->sample);
   r.Strings("effects", &audit->effects);
   for (const std::string& effect : audit->effects) {
@@ -214,6 +211,13 @@ void ReadAudit(const json& object, AuditConfig* audit, absl::Status* status) {
   if (audit->fsync != "every_line" && audit->fsync != "interval" && audit->fsync != "on_close")
     r.Fail("fsync", "must be every_line, interval or on_close");
   r.Millis("fsync_interval_ms", &audit->fsync_interval, 1);
+  // Durable mode fsyncs every write before answering: every_line is all it
+  // can be, so anything else is a contradiction, not a preference.
+  if (audit->mode == AuditMode::kDurable && r.Get("fsync") != nullptr &&
+      audit->fsync != "every_line")
+    r.Fail("fsync", "must be every_line (or left out) with mode durable; the others need async");
+  if (audit->mode == AuditMode::kDurable && r.Get("fsync_interval_ms") != nullptr)
+    r.Fail("fsync_interval_ms", "applies to mode async with fsync interval");
 }
 
 void ReadClaims(const json& object, const std::string& path, auth::ClaimMapping* claims,
