@@ -2,6 +2,7 @@
 // with real keys, tokens and API keys (no service around it).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,13 @@ struct Fixture {
     return body;
   }
 
+  // Rotates the key set as an operator does: a new file renamed over the old.
+  void ReplaceJwks(const std::vector<json>& keys_json) {
+    const std::string fresh = dir.Write("jwks.json.new", testing::JwksJson(keys_json));
+    std::filesystem::rename(fresh, dir / "jwks.json");
+    auth->Poll(now);
+  }
+
   std::optional<Refusal> Run(const CheckBody& body, Identity* identity,
                              std::string_view ip_key = "ip:192.0.2.1") {
     return auth->Authenticate(body, ip_key, attempts, now, identity);
@@ -92,6 +100,53 @@ TEST_CASE("refusals carry the code; a forged token names no subject") {
   const std::optional<Refusal> expired = f.Run(f.Body(f.Token("bo", 7200)), &identity);
   REQUIRE(expired);
   CHECK(expired->error == AuthError::kExpired);
+}
+
+TEST_CASE("a token refused after its signature verified counts for its subject") {
+  Fixture f;
+  Identity identity;
+  const std::optional<Refusal> expired = f.Run(f.Body(f.Token("bo", 7200)), &identity);
+  REQUIRE(expired);
+  CHECK(expired->error == AuthError::kExpired);
+  CHECK(expired->failed_subject == "s:bo");
+  json claims = testing::Claims("https://id.test", "other-api", "cy", absl::ToUnixSeconds(f.now));
+  const std::optional<Refusal> audience = f.Run(f.Body(f.keys.Mint("ES256", claims)), &identity);
+  REQUIRE(audience);
+  CHECK(audience->error == AuthError::kWrongAudience);
+  CHECK(audience->failed_subject == "s:cy");
+  // The same claims with a signature that does not verify name nobody.
+  const std::string expired_token = f.Token("bo", 7200);
+  const std::optional<Refusal> forged =
+      f.Run(f.Body(expired_token.substr(0, expired_token.size() - 4) + "AAAA"), &identity);
+  REQUIRE(forged);
+  CHECK(forged->error == AuthError::kBadSignature);
+  CHECK(forged->failed_subject.empty());
+}
+
+TEST_CASE("a key set change refuses the cached tokens of a withdrawn key at once") {
+  Fixture f;
+  const std::string token = f.Token("ann");
+  Identity first;
+  REQUIRE_FALSE(f.Run(f.Body(token), &first));
+  // Adding a key keeps the cached verification (the same object comes back).
+  const testing::PKey next_ec = testing::GenerateEcP256Key();
+  f.ReplaceJwks({testing::PublicJwk(f.keys.ec, "ec-1"), testing::PublicJwk(next_ec, "ec-2")});
+  Identity kept;
+  REQUIRE_FALSE(f.Run(f.Body(token), &kept));
+  CHECK(kept.token == first.token);
+  // A different key under the same kid withdraws the old one.
+  f.ReplaceJwks({testing::PublicJwk(next_ec, "ec-1")});
+  Identity identity;
+  const std::optional<Refusal> changed = f.Run(f.Body(token), &identity);
+  REQUIRE(changed);
+  CHECK(changed->error == AuthError::kBadSignature);
+  // Back again, then dropped: refused too.
+  f.ReplaceJwks({testing::PublicJwk(f.keys.ec, "ec-1"), testing::PublicJwk(next_ec, "ec-2")});
+  REQUIRE_FALSE(f.Run(f.Body(token), &identity));
+  f.ReplaceJwks({testing::PublicJwk(next_ec, "ec-2")});
+  const std::optional<Refusal> dropped = f.Run(f.Body(token), &identity);
+  REQUIRE(dropped);
+  CHECK(dropped->error == AuthError::kUnknownKid);
 }
 
 TEST_CASE("a locked-out address is refused without verifying") {

@@ -510,15 +510,25 @@ TEST_CASE("size limits") {
   CHECK((*small)->Verify(Mint("ES256", Good()), kNow, nullptr) == AuthError::kTooLarge);
 }
 
-TEST_CASE("nothing is written to `out` on a refusal; detail is optional") {
+TEST_CASE("a refusal names only the verified subject in `out`; detail is optional") {
   Fixture f;
   VerifiedToken token;
   token.subject = "untouched";
   json c = Good();
   c["exp"] = kNowUnix - 3600;
   c["iat"] = kNowUnix - 7200;
-  CHECK(f.verifier->Verify(Mint("ES256", c), kNow, &token) == AuthError::kExpired);
+  const std::string expired = Mint("ES256", c);
+  // A forged signature: nothing is written (its `sub` is the forger's).
+  CHECK(f.verifier->Verify(expired.substr(0, expired.size() - 4) + "AAAA", kNow, &token) ==
+        AuthError::kBadSignature);
   CHECK(token.subject == "untouched");
+  // A verified signature, refused claims: the issuer and subject only.
+  token.jti = "stale";
+  CHECK(f.verifier->Verify(expired, kNow, &token) == AuthError::kExpired);
+  CHECK(token.subject == c["sub"].get<std::string>());
+  CHECK(token.issuer == kIss);
+  CHECK(token.jti.empty());
+  CHECK(token.claims.is_null());
   CHECK(f.verifier->Verify(Mint("ES256", Good()), kNow, nullptr, nullptr) == AuthError::kNone);
 }
 
@@ -724,6 +734,25 @@ TEST_CASE("ReloadKeys picks up a rotated file and keeps the old keys on a bad on
   std::filesystem::remove(f.jwks_path);
   CHECK_FALSE(f.verifier->ReloadKeys().ok());
   CHECK(f.Verify(new_token) == AuthError::kNone);
+}
+
+// Issue 12, item 6: what the verification cache relies on.
+TEST_CASE("a verified token's key expires when a reload withdraws it, not when it keeps it") {
+  Fixture f;
+  VerifiedToken ec, ed;
+  REQUIRE(f.verifier->Verify(Mint("ES256", Good()), kNow, &ec) == AuthError::kNone);
+  REQUIRE(f.verifier->Verify(Mint("EdDSA", Good()), kNow, &ed) == AuthError::kNone);
+  CHECK(ec.by_jwks_key);
+  CHECK_FALSE(ec.KeyWithdrawn());
+  // ed-1 kept as it was, ec-1 given other material, rsa-1 dropped.
+  auto other_ec = testing::GenerateEcP256Key();
+  const std::string fresh = f.jwks_path + ".new";
+  warden::testing::WriteFile(
+      fresh, testing::JwksJson({PublicJwk(other_ec, "ec-1"), PublicJwk(Keys().ed, "ed-1")}));
+  std::filesystem::rename(fresh, f.jwks_path);
+  REQUIRE(f.verifier->ReloadKeys().ok());
+  CHECK(ec.KeyWithdrawn());
+  CHECK_FALSE(ed.KeyWithdrawn());
 }
 
 TEST_CASE("concurrency: threads verify while the keys reload") {

@@ -639,6 +639,7 @@ AuthError TokenVerifier::State::Verify(std::string_view token, absl::Time now, V
   std::shared_ptr<const KeySet> keys = Keys(issuer);
   const char* why = nullptr;
   bool verified = false;
+  std::shared_ptr<EVP_PKEY> jwks_key;  // the JWKS key that verified, if one did
   if (*alg == Alg::kHS256) {
     const HmacState* chosen = nullptr;
     if (AuthError e = ChooseHmacKey(issuer, keys.get(), kid, &chosen, detail);
@@ -651,6 +652,7 @@ AuthError TokenVerifier::State::Verify(std::string_view token, absl::Time now, V
         e != AuthError::kNone)
       return e;
     verified = VerifyAsymmetric(*alg, chosen->key.get(), parts.signing_input, signature, &why);
+    jwks_key = chosen->key;
   }
   if (!verified) {
     if (detail) *detail = why != nullptr ? why : "the signature does not verify";
@@ -663,9 +665,19 @@ AuthError TokenVerifier::State::Verify(std::string_view token, absl::Time now, V
   verified_token.kid = kid;
   if (AuthError e = CheckClaims(issuer, claims, now, &verified_token, detail);
       e != AuthError::kNone) {
+    // The signature holds, so `sub` is the issuer's word: the caller may
+    // count this refusal as a failed attempt for that subject.
+    if (out != nullptr) {
+      *out = VerifiedToken{};
+      out->issuer = iss;
+      if (auto sub = claims.find("sub"); sub != claims.end() && sub->is_string())
+        out->subject = sub->get<std::string>();
+    }
     return e;
   }
   if (out != nullptr) {
+    verified_token.jwks_key = jwks_key;
+    verified_token.by_jwks_key = jwks_key != nullptr;
     verified_token.claims = std::move(claims);
     *out = std::move(verified_token);
   }
@@ -782,6 +794,24 @@ AuthError TokenVerifier::State::CheckClaims(const Issuer& issuer, const json& cl
   return AuthError::kNone;
 }
 
+namespace {
+
+// Gives every key of `fresh` that `old` holds unchanged (the same kid and
+// material; a new alg pin or use is not a new key) the old key object:
+// verifications cached by it stay valid, those by any other key expire.
+void KeepUnchangedKeys(const KeySet& old, std::vector<Jwk>* fresh) {
+  for (Jwk& key : *fresh) {
+    for (const Jwk& before : old) {
+      if (before.kid == key.kid && EVP_PKEY_eq(before.key.get(), key.key.get()) == 1) {
+        key.key = before.key;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 absl::Status TokenVerifier::ReloadKeys() {
   absl::MutexLock reload(&state_->reload_mu);
   std::vector<std::pair<size_t, std::string>> paths;
@@ -812,6 +842,7 @@ absl::Status TokenVerifier::ReloadKeys() {
     absl::MutexLock lock(&state_->mu);
     JwksFile& file = state_->files[index];
     if (keys.ok()) {
+      if (file.keys != nullptr) KeepUnchangedKeys(*file.keys, &*keys);
       file.keys = std::make_shared<const KeySet>(*std::move(keys));
       file.stamp = stamp;
       file.failed = absl::OkStatus();

@@ -60,6 +60,14 @@ struct VerifiedToken {
   std::vector<std::string> amr;  // RFC 8176 methods
   std::string acr;
   nlohmann::json claims;  // the whole payload, for claim mapping
+  // The JWKS key that verified the signature. It expires when a key set
+  // change drops the key or changes it under its kid (a reload keeps the
+  // same key object only for an unchanged key), so a cached verification
+  // by a withdrawn key is refused at once (token_cache.h). HS256 keys come
+  // from the configuration and never change while running.
+  std::weak_ptr<const void> jwks_key;
+  bool by_jwks_key = false;
+  bool KeyWithdrawn() const { return by_jwks_key && jwks_key.expired(); }
 };
 
 class TokenVerifier {
@@ -75,15 +83,22 @@ class TokenVerifier {
   TokenVerifier(const TokenVerifier&) = delete;
   TokenVerifier& operator=(const TokenVerifier&) = delete;
 
-  // Verifies `token` at `now`; fills `out` (if given) only on kNone. Never
-  // throws; thread-safe (many threads verify while one reloads). `detail`
+  // Verifies `token` at `now`; fills `out` (if given) on kNone. A token
+  // refused after its signature verified (expired, not yet valid, wrong
+  // audience, lifetime, a missing claim) fills only out->issuer and
+  // out->subject ("" without a usable `sub`), so the caller can count the
+  // refusal for that subject; any other refusal leaves `out` as it was (a
+  // forged token's subject is the forger's choice). Never throws;
+  // thread-safe (many threads verify while one reloads). `detail`
   // (optional) gets a one-line human explanation of a refusal.
   AuthError Verify(std::string_view token, absl::Time now, VerifiedToken* out,
                    std::string* detail = nullptr) const;
 
-  // Re-reads the JWKS files whose size, mtime or inode changed; a file that
-  // fails to load keeps its previous keys and its error is returned (the
-  // other files are still reloaded).
+  // Re-reads the JWKS files whose size, mtime or inode changed, keeping the
+  // key object of every key the new file has unchanged (the same kid and
+  // material) so that only withdrawn keys expire; a file that fails to
+  // load keeps its previous keys and its error is returned (the other files
+  // are still reloaded).
   absl::Status ReloadKeys();
 
   // Peeks at the unverified `sub` (or `iss`) for logging and attempt

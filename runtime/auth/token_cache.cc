@@ -24,7 +24,8 @@ std::shared_ptr<const VerifiedToken> TokenCache::Find(std::string_view token,
   absl::MutexLock lock(&shard.mu);
   auto it = shard.entries.find(digest);
   if (it == shard.entries.end()) return nullptr;
-  if (now >= it->second.expires_at) {  // strict: no leeway for cached tokens
+  // Strict: no leeway for cached tokens, and none for a withdrawn key.
+  if (now >= it->second.expires_at || it->second.token->KeyWithdrawn()) {
     shard.entries.erase(it);
     return nullptr;
   }

@@ -2,8 +2,10 @@
 // of the token text, so a repeated bearer token skips parsing and the
 // signature check. The token itself is never stored. Bounded (the oldest
 // entry of a shard goes first) and strict about time: an entry is never
-// returned at or after its token's expires_at, with no leeway. Revocation
-// is not cached here: the caller checks it on every hit.
+// returned at or after its token's expires_at, with no leeway, nor once a
+// JWKS reload has withdrawn the key that verified it (issue 12, item 6:
+// VerifiedToken::KeyWithdrawn). Revocation is not cached here: the caller
+// checks it on every hit.
 #ifndef WARDEN_RUNTIME_AUTH_TOKEN_CACHE_H_
 #define WARDEN_RUNTIME_AUTH_TOKEN_CACHE_H_
 
@@ -31,7 +33,8 @@ class TokenCache {
   TokenCache(const TokenCache&) = delete;
   TokenCache& operator=(const TokenCache&) = delete;
 
-  // The verified token, or nullptr when absent or expired at `now`.
+  // The verified token, or nullptr when absent, expired at `now` or
+  // verified by a withdrawn key.
   std::shared_ptr<const VerifiedToken> Find(std::string_view token, absl::Time now) const;
   // Stores `verified` (ignored when null or already expired at `now`),
   // replacing an entry for the same token.

@@ -34,13 +34,6 @@ absl::StatusOr<std::string> ReadSecret(const HmacKeySource& source, std::string_
   return secret;
 }
 
-// Only a verified signature makes a refused token's subject known.
-bool SignatureVerified(AuthError error) {
-  return error == AuthError::kExpired || error == AuthError::kNotYetValid ||
-         error == AuthError::kWrongAudience || error == AuthError::kLifetimeTooLong ||
-         error == AuthError::kMissingClaim;
-}
-
 std::optional<Refusal> Refuse(AuthError error, std::string detail = {},
                               std::string failed_subject = {}) {
   return Refusal{error, std::move(detail), std::move(failed_subject)};
@@ -132,9 +125,9 @@ std::optional<Refusal> Authenticator::VerifyToken(std::string_view token, absl::
     std::string detail;
     const AuthError error = verifier_->Verify(token, now, mapped.get(), &detail);
     if (error != AuthError::kNone) {
-      std::string failed_subject = SignatureVerified(error) && !mapped->subject.empty()
-                                       ? absl::StrCat("s:", mapped->subject)
-                                       : std::string();
+      // Verify names the subject only when the signature held.
+      std::string failed_subject =
+          mapped->subject.empty() ? std::string() : absl::StrCat("s:", mapped->subject);
       return Refuse(error, std::move(detail), std::move(failed_subject));
     }
     MapClaims(MappingFor(mapped->issuer), *mapped);
