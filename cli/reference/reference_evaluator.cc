@@ -59,7 +59,11 @@ class Evaluator {
  public:
   Evaluator(const CheckedProgram& program, const Request& request, const DecideOptions& options,
             ReferenceDecision* decision)
-      : program_(program), request_(request), options_(options), decision_(decision) {
+      : program_(program),
+        request_(request),
+        options_(options),
+        decision_(decision),
+        loop_budget_(options.max_loop_iterations) {
     risk_cache_.resize(program.risks.size());
     ComputeRoles();
   }
@@ -252,6 +256,11 @@ class Evaluator {
         result = !is_all;
         break;
       }
+      // The VM's LOOP: one unit per element that did not settle the answer.
+      if (loop_budget_ == 0)
+        return Fail(EvalError::kLimitExceeded, "the loop budget (max_loop_iterations) is exhausted",
+                    e.span);
+      --loop_budget_;
     }
     *out = EvalValue::Bool(result);
     return true;
@@ -808,6 +817,7 @@ class Evaluator {
     quiet.explain = false;
     Evaluator evaluator(program_, request_, quiet, &scratch);
     for (const CExpr* conjunct : conjuncts) {
+      evaluator.loop_budget_ = options_.max_loop_iterations;  // each on its own, as the VM does
       EvalValue value;
       if (!evaluator.Eval(*conjunct, &value)) {
         failed.push_back(absl::StrCat(SourceText(conjunct->span),
@@ -926,6 +936,7 @@ class Evaluator {
   std::map<std::pair<int, int>, std::vector<std::pair<bool, DecisionExtra>>> extras_;
   std::set<std::tuple<int, std::string, std::string, int64_t, uint32_t, uint32_t>> reported_;
   int set_depth_ = 0;
+  size_t loop_budget_;  // quantifier iterations left in this decision
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #ifndef WARDEN_CLI_REFERENCE_EVALUATOR_H_
 #define WARDEN_CLI_REFERENCE_EVALUATOR_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 #include "compiler/checked.h"
 #include "compiler/source.h"
 #include "runtime/decision.h"
+#include "runtime/vm_options.h"
 
 namespace warden {
 
@@ -53,6 +55,9 @@ struct DecideOptions {
   bool explain = false;
   // For file:line in the decision; may be null (then file is "" and line 0).
   const SourceManager* sources = nullptr;
+  // Quantifier iterations per decision, counted as the VM counts them
+  // (runtime/vm_options.h); exhausted, the expression fails kLimitExceeded.
+  size_t max_loop_iterations = rt::kDefaultMaxLoopIterations;
 };
 
 // A rule, named with its policy and where it is written.
