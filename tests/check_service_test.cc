@@ -308,6 +308,29 @@ TEST_CASE("failed attempts lock the address out without verifying") {
   CHECK(attempt_rows() == 0);
 }
 
+// Issue 12, item 5: known networks (and limits by context.ip, limit_key_test)
+// key on the address, so a respelled address is the same network.
+TEST_CASE("a known network is known under every spelling of its address") {
+  Fixture f;
+  // `admin` reads no limit, so the checks are not rate limited.
+  const std::string token =
+      f.keys.Mint("ES256", f.Claims("ops", json::array({"operator", "user"})));
+  auto signals_from = [&](const char* ip, const char* action = "admin") {
+    json body = Fixture::Request("token", token, action);
+    body["context"]["ip"] = ip;
+    const json answer = f.Check(body);
+    CHECK(answer["decision"] == "permit");
+    return answer["signals"];
+  };
+  // The first network (nothing to compare with); the permit also makes the
+  // device known, so `admin` needs no step-up after it.
+  CHECK(signals_from("2001:db8:1::7", "invoke") == json::array({"new_device"}));
+  CHECK(signals_from("192.0.2.10") == json::array({"new_network"}));
+  for (const char* spelling : {"::ffff:192.0.2.10", "::FFFF:c000:20a", "2001:DB8:1::7",
+                               "2001:0db8:0001:0000:0000:0000:0000:0007"})
+    CHECK_MESSAGE(signals_from(spelling).empty(), spelling);
+}
+
 TEST_CASE("geolocation fills context.geo; a corrupt GeoIP database refuses, never permits") {
   const std::string geoip = WARDEN_SOURCE_DIR "/../shared/data/geoip";
   if (!std::filesystem::exists(geoip + "/GeoLite2-City-Test.mmdb")) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "compiler/diagnostic_render.h"
 #include "compiler/driver.h"
 #include "compiler/driver_engine.h"
@@ -262,6 +263,22 @@ TEST_CASE("limit keys: equal requests, equal keys; a differing attribute, anothe
   CHECK(keys.Of("per_subject", Request(kAnn, R"({"ip": "10.0.0.8"})")) != ann);
   CHECK(keys.Of("per_subject", Request(kAnn, R"({"ip": "2001:db8::1"})")) ==
         "per_subject|s3:ann|p2001:db8::1");
+}
+
+// Issue 12, item 5: a limit by context.ip counts the address, however spelled.
+TEST_CASE("limit keys: an address is keyed by its value, not its spelling") {
+  Keys keys;
+  auto key = [&](const char* ip) {
+    return keys.Of("per_subject", Request(kAnn, absl::StrCat(R"({"ip": ")", ip, R"("})")));
+  };
+  const std::string v4 = key("10.250.0.9");
+  CHECK(v4 == "per_subject|s3:ann|p10.250.0.9");
+  for (const char* spelling : {"::ffff:10.250.0.9", "::FFFF:afa:9", "0:0:0:0:0:ffff:10.250.0.9"})
+    CHECK_MESSAGE(key(spelling) == v4, spelling);
+  const std::string v6 = key("2001:db8::7");
+  CHECK(v6 == "per_subject|s3:ann|p2001:db8::7");
+  for (const char* spelling : {"2001:DB8::7", "2001:0db8:0000:0000:0000:0000:0000:0007"})
+    CHECK_MESSAGE(key(spelling) == v6, spelling);
 }
 
 TEST_CASE("limit keys: an absent optional attribute is a bucket of its own") {

@@ -17,8 +17,11 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 TEST_CASE("new, then known; per subject") {
   KnownDevices devices(100, 20);
   CHECK_FALSE(devices.Known("alice", "laptop-1"));
+  CHECK_FALSE(devices.HasAny("alice"));
   devices.Remember("alice", "laptop-1", kT0);
   CHECK(devices.Known("alice", "laptop-1"));
+  CHECK(devices.HasAny("alice"));
+  CHECK_FALSE(devices.HasAny("bob"));
   CHECK_FALSE(devices.Known("alice", "laptop-2"));
   CHECK_FALSE(devices.Known("bob", "laptop-1"));
   CHECK_FALSE(devices.Known("alice", ""));
@@ -26,6 +29,7 @@ TEST_CASE("new, then known; per subject") {
   CHECK(devices.Devices("alice").size() == 1);
   devices.Forget("alice");
   CHECK_FALSE(devices.Known("alice", "laptop-1"));
+  CHECK_FALSE(devices.HasAny("alice"));
 }
 
 TEST_CASE("device ids are stored hashed") {

@@ -90,6 +90,11 @@ void KnownDevices::Remember(std::string_view subject, std::string_view device, a
 
 void KnownDevices::Forget(std::string_view subject) { table_.Erase(subject); }
 
+bool KnownDevices::HasAny(std::string_view subject) const {
+  return table_.Read(subject,
+                     [](const List* devices) { return devices != nullptr && !devices->empty(); });
+}
+
 std::vector<KnownDevices::Device> KnownDevices::Devices(std::string_view subject) const {
   return table_.Read(subject, [](const List* devices) { return devices ? *devices : List(); });
 }

@@ -43,6 +43,8 @@ class KnownDevices final : public PersistedTable {
   void Forget(std::string_view subject);
   // The subject's devices, most recently seen first.
   std::vector<Device> Devices(std::string_view subject) const;
+  // Whether the subject has any device, without copying the list.
+  bool HasAny(std::string_view subject) const;
 
   // The hash stored for a device id (32 hex digits).
   std::string DeviceHash(std::string_view device) const;

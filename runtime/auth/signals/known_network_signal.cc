@@ -37,7 +37,7 @@ class KnownNetworkSignal final : public Signal {
 
   void Compute(const CheckFacts& facts, ContextWriter& out) const override {
     const bool known = facts.ip && networks_.Known(facts.subject, NetworkOf(facts.ip_net));
-    if (facts.ip && !known && !networks_.Devices(facts.subject).empty()) out.Raise("new_network");
+    if (facts.ip && !known && networks_.HasAny(facts.subject)) out.Raise("new_network");
     out.Member(ContextKey::known_network).append(known ? "true" : "false");
   }
 

@@ -23,11 +23,11 @@
 
 #include "absl/time/time.h"
 #include "compiler/builtin_attributes.h"
-#include "runtime/bytecode/program.h"
 #include "runtime/auth/auth_error.h"
 #include "runtime/auth/signals/geoip.h"
 #include "runtime/auth/signals/network_files.h"
 #include "runtime/auth/state_rows.h"
+#include "runtime/bytecode/program.h"
 #include "runtime/decision_json.h"
 #include "runtime/frame.h"
 #include "warden/engine.h"
@@ -37,9 +37,12 @@ namespace warden::auth {
 // One check, as the signals see it.
 struct CheckFacts {
   absl::Time now;
-  std::string_view subject;            // the verified subject's id
-  std::string_view subject_key;        // "s:SUBJECT", its failed-attempt key
-  std::optional<std::string_view> ip;  // context.ip as sent (a valid address)
+  std::string_view subject;      // the verified subject's id
+  std::string_view subject_key;  // "s:SUBJECT", its failed-attempt key
+  // context.ip as sent (a valid address). Tables key on ip_net or ip_key,
+  // never on this text: ::ffff:10.0.0.1 and 2001:DB8::1 are other
+  // spellings of 10.0.0.1 and 2001:db8::1 (issue 12, item 5).
+  std::optional<std::string_view> ip;
   bc::IpNet ip_net{};
   std::string_view ip_key;  // "ip:ADDRESS", "" without context.ip
   std::optional<std::string_view> device_id;
