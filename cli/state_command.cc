@@ -80,6 +80,7 @@ int RunStateInit(const StateFlags& flags) {
 
 int RunStateCheck(const StateFlags& flags) {
   auth::StateStoreOptions options;
+  options.read_only = true;  // a check never writes: not even a schema into an empty file
   absl::StatusOr<std::unique_ptr<auth::StateStore>> store =
       auth::StateStore::Open(flags.state, options);
   if (!store.ok()) {

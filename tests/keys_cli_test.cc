@@ -116,6 +116,25 @@ TEST_CASE("state check: counts, and exit codes for missing and corrupt files") {
   CHECK(Contains(r.err, "not a SQLite database"));
 }
 
+// Issue 12, finding 1: `state check` used to report `ok` for a 0-byte file
+// and write a schema into it.
+TEST_CASE("state check and state init on a 0-byte file: refused, nothing written") {
+  TempDir dir;
+  const std::string state = dir.Write("state.db", "");
+  for (const char* command : {"check", "init"}) {
+    CAPTURE(command);
+    RunResult r = Run({"state", command, "--state", state});
+    CHECK(r.exit_code != 0);
+    CHECK(Contains(r.err, state + ": the state database is empty (0 bytes)"));
+    CHECK(r.out.empty());
+    CHECK(std::filesystem::file_size(state) == 0);
+    for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+      CHECK_FALSE(std::filesystem::exists(state + suffix));
+    }
+  }
+  CHECK(Run({"state", "check", "--state", state}).exit_code == 1);  // a finding
+}
+
 TEST_CASE("keys create prints the key once; the database holds no secret") {
   TempDir dir;
   const std::string state = dir / "state.db";  // created by `keys create`

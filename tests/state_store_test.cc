@@ -145,11 +145,57 @@ TEST_CASE("create_if_missing makes a WAL database marked as Warden's") {
   CHECK(revoked->jtis.contains("j"));
 }
 
-TEST_CASE("an empty file becomes a new database") {
+// Issue 12, finding 1: a 0-byte file is a lost database (every revocation
+// gone), never a new one, whether or not a missing file may be created.
+TEST_CASE("an empty (0-byte) file is DataLoss, with or without create, and stays 0 bytes") {
   TempDir dir;
   const std::string path = dir.Write("state.db", "");
-  auto store = MustOpen(path, false);
-  CHECK(store->Stats(absl::Now())->schema_version == kStateSchemaVersion);
+  for (bool create : {false, true}) {
+    CAPTURE(create);
+    absl::Status s = OpenStatus(path, create);
+    CHECK(s.code() == absl::StatusCode::kDataLoss);
+    CHECK(Contains(std::string(s.message()), path + ": the state database is empty (0 bytes)"));
+    CHECK(std::filesystem::file_size(path) == 0);
+    CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+    CHECK_FALSE(std::filesystem::exists(path + "-journal"));
+  }
+}
+
+TEST_CASE("a SQLite file without tables is not taken for a new database") {
+  TempDir dir;
+  const std::string path = dir / "state.db";
+  RawExec(path, "PRAGMA user_version=0; CREATE TABLE t(x); DROP TABLE t;");
+  REQUIRE(std::filesystem::file_size(path) > 0);
+  absl::Status s = OpenStatus(path, true);
+  CHECK(s.code() == absl::StatusCode::kDataLoss);
+  CHECK(Contains(std::string(s.message()), "a SQLite database without tables"));
+}
+
+TEST_CASE("a Warden database that lost its tables is DataLoss naming them") {
+  TempDir dir;
+  const std::string path = dir / "state.db";
+  MustOpen(path);
+  RawExec(path, "DROP TABLE revoked_jti; DROP TABLE api_key;");
+  absl::Status s = OpenStatus(path);
+  CHECK(s.code() == absl::StatusCode::kDataLoss);
+  CHECK(Contains(std::string(s.message()), "(revoked_jti, api_key missing)"));
+}
+
+TEST_CASE("read_only opens a healthy database and never writes a schema") {
+  TempDir dir;
+  const std::string path = dir / "state.db";
+  MustOpen(path);
+  StateStoreOptions options;
+  options.read_only = true;
+  options.create_if_missing = true;  // ignored
+  absl::StatusOr<std::unique_ptr<StateStore>> store = StateStore::Open(path, options);
+  REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+  CHECK((*store)->Stats(absl::Now())->schema_version == kStateSchemaVersion);
+  store->reset();
+  // A missing file stays missing.
+  CHECK(StateStore::Open(dir / "missing.db", options).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK_FALSE(std::filesystem::exists(dir / "missing.db"));
 }
 
 TEST_CASE("a directory is refused with a hint") {

@@ -30,6 +30,7 @@ constexpr char kDataVersion[] = "PRAGMA data_version";
 constexpr char kJournalModeQuery[] = "PRAGMA journal_mode";
 constexpr char kJournalModeWal[] = "PRAGMA journal_mode=WAL";
 constexpr char kCountTables[] = "SELECT count(*) FROM sqlite_schema";
+constexpr char kTableNames[] = "SELECT name FROM sqlite_schema WHERE type = 'table'";
 
 // Version 1. Times are Unix microseconds; lists are newline-separated (their
 // items never contain control characters, see ValidateApiKeyRecord).
@@ -70,6 +71,8 @@ CREATE TABLE signal_row (
   PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 )sql";
+// The tables of kSchema, which a database of this version must hold.
+constexpr const char* kTables[] = {"revoked_jti", "revoked_subject", "api_key", "signal_row"};
 
 constexpr char kRevokeJti[] =
     "INSERT INTO revoked_jti (jti, forget_at, revoked_at, reason) VALUES (?1, ?2, ?3, ?4) "
@@ -177,6 +180,16 @@ absl::Status CheckPath(const std::string& path, bool create_if_missing) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a regular file; give the path of the state database file"));
   }
+  if (st.st_size == 0) {
+    // SQLite takes a 0-byte file for a new database; here it is a lost one
+    // (truncated, or restored from a failed copy), and treating it as new
+    // would silently drop every revocation and API key.
+    return absl::DataLossError(absl::StrCat(
+        path,
+        ": the state database is empty (0 bytes): it was truncated or not copied, and is "
+        "not taken for a new one; ",
+        RecreateHint(path)));
+  }
   if (::access(path.c_str(), R_OK | W_OK) != 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         path, ": cannot open for reading and writing (", std::strerror(errno),
@@ -245,13 +258,16 @@ StateStore::~StateStore() {
 absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
                                                              StateStoreOptions options) {
   if (path.empty()) return absl::InvalidArgumentError("the state database path is empty");
+  if (options.read_only) options.create_if_missing = false;
   if (absl::Status s = CheckPath(path, options.create_if_missing); !s.ok()) return s;
+  bool created = false;  // only a file this call created may be given the schema
   if (options.create_if_missing) {
     // The file holds who signed in from where: readable by its owner only.
     // SQLite gives the -wal and -shm files the same mode.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
       ::close(fd);
+      created = true;
     } else if (errno != EEXIST) {
       return absl::PermissionDeniedError(
           absl::StrCat(path, ": cannot create the state database: ", std::strerror(errno)));
@@ -270,7 +286,7 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
   absl::Status status;
   {
     absl::MutexLock lock(&store->mu_);
-    status = store->Initialize();
+    status = store->Initialize(created);
   }
   if (!status.ok()) return status;
   return store;
@@ -354,71 +370,69 @@ absl::Status StateStore::InTransaction(const std::function<absl::Status()>& body
   return status;
 }
 
-absl::Status StateStore::Initialize() {
-  sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<int64_t>(
-                                absl::ToInt64Milliseconds(options_.busy_timeout), 0, INT32_MAX)));
-
+absl::Status StateStore::QuickCheck() {
   // quick_check first: it reads every page's structure, and a file that is
   // not SQLite fails here (SQLITE_NOTADB) before anything is written to it.
-  {
-    absl::Status status;
-    sqlite3_stmt* raw = Prepare(kQuickCheck, &status);
-    if (raw == nullptr) {
-      if ((sqlite3_errcode(db_) & 0xff) == SQLITE_NOTADB) {
-        return absl::DataLossError(
-            absl::StrCat(path_, ": not a SQLite database (", sqlite3_errmsg(db_),
-                         "); if the path is wrong, fix it; otherwise ", RecreateHint(path_)));
-      }
-      if (status.code() == absl::StatusCode::kDataLoss) {
-        return absl::DataLossError(absl::StrCat(path_, ": the database is corrupt (",
-                                                sqlite3_errmsg(db_), "); ", RecreateHint(path_)));
-      }
-      return status;
+  absl::Status status;
+  sqlite3_stmt* raw = Prepare(kQuickCheck, &status);
+  if (raw == nullptr) {
+    if ((sqlite3_errcode(db_) & 0xff) == SQLITE_NOTADB) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": not a SQLite database (", sqlite3_errmsg(db_),
+                       "); if the path is wrong, fix it; otherwise ", RecreateHint(path_)));
     }
-    Statement stmt(raw);
-    std::vector<std::string> problems;
-    int rc;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      std::string line(ColumnBytes(raw, 0));
-      if (line != "ok" && problems.size() < 3) problems.push_back(std::move(line));
+    if (status.code() == absl::StatusCode::kDataLoss) {
+      return absl::DataLossError(absl::StrCat(path_, ": the database is corrupt (",
+                                              sqlite3_errmsg(db_), "); ", RecreateHint(path_)));
     }
-    if (rc != SQLITE_DONE) {
-      absl::Status s = Error(rc, "checking the database (PRAGMA quick_check)");
-      if (s.code() == absl::StatusCode::kDataLoss) {
-        return absl::DataLossError(absl::StrCat(path_, ": the database is corrupt (",
-                                                sqlite3_errmsg(db_), "); ", RecreateHint(path_)));
-      }
-      return s;
-    }
-    if (!problems.empty()) {
-      return absl::DataLossError(absl::StrCat(
-          path_, ": the database is corrupt (quick_check: ", absl::StrJoin(problems, "; "), "); ",
-          RecreateHint(path_)));
-    }
+    return status;
   }
+  Statement stmt(raw);
+  std::vector<std::string> problems;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    std::string line(ColumnBytes(raw, 0));
+    if (line != "ok" && problems.size() < 3) problems.push_back(std::move(line));
+  }
+  if (rc != SQLITE_DONE) {
+    absl::Status s = Error(rc, "checking the database (PRAGMA quick_check)");
+    if (s.code() == absl::StatusCode::kDataLoss) {
+      return absl::DataLossError(absl::StrCat(path_, ": the database is corrupt (",
+                                              sqlite3_errmsg(db_), "); ", RecreateHint(path_)));
+    }
+    return s;
+  }
+  if (!problems.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        path_, ": the database is corrupt (quick_check: ", absl::StrJoin(problems, "; "), "); ",
+        RecreateHint(path_)));
+  }
+  return absl::OkStatus();
+}
 
-  int64_t app_id = 0, version = 0, tables = 0;
-  if (absl::Status s = PragmaInt(kApplicationId, &app_id); !s.ok()) return s;
-  if (absl::Status s = PragmaInt(kUserVersion, &version); !s.ok()) return s;
-  if (absl::Status s = PragmaInt(kCountTables, &tables); !s.ok()) return s;
-  const bool fresh = app_id == 0 && tables == 0;
-  if (!fresh && app_id != kStateApplicationId) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path_, ": a SQLite database, but not a Warden state database (application_id ",
-                     app_id, ", ", tables,
-                     " schema objects); give the path of a Warden state database, or a new "
-                     "path to ",
-                     InitHint("PATH")));
+// A Warden database of the current version has every table of kSchema; one
+// without them lost its contents (or was emptied by hand).
+absl::Status StateStore::CheckTables() {
+  absl::Status status;
+  sqlite3_stmt* raw = Prepare(kTableNames, &status);
+  if (raw == nullptr) return status;
+  Statement stmt(raw);
+  std::vector<std::string> missing(std::begin(kTables), std::end(kTables));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    const std::string name(ColumnBytes(raw, 0));
+    missing.erase(std::remove(missing.begin(), missing.end(), name), missing.end());
   }
-  if (version > kStateSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path_, ": the state database has schema version ", version, ", newer than the ",
-        kStateSchemaVersion, " this warden understands; upgrade warden"));
-  }
+  if (rc != SQLITE_DONE) return Error(rc, "listing the tables");
+  if (missing.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(path_, ": a Warden state database without its tables (",
+                                          absl::StrJoin(missing, ", "), " missing); ",
+                                          RecreateHint(path_)));
+}
 
-  // journal_mode=WAL is persistent (stored in the file); the others are per
-  // connection.
+// journal_mode=WAL is persistent (stored in the file); the others are per
+// connection.
+absl::Status StateStore::UseWal() {
   {
     absl::Status status;
     sqlite3_stmt* raw = Prepare(kJournalModeWal, &status);
@@ -434,7 +448,53 @@ absl::Status StateStore::Initialize() {
     }
   }
   if (absl::Status s = Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
-  if (absl::Status s = Exec("PRAGMA foreign_keys=ON"); !s.ok()) return s;
+  return Exec("PRAGMA foreign_keys=ON");
+}
+
+// `created`: this Open made the file, so a database without tables is new.
+// Any other file without them is refused: SQLite also calls a 0-byte or
+// emptied file a valid, empty database.
+absl::Status StateStore::Initialize(bool created) {
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<int64_t>(
+                                absl::ToInt64Milliseconds(options_.busy_timeout), 0, INT32_MAX)));
+  if (absl::Status s = QuickCheck(); !s.ok()) return s;
+
+  int64_t app_id = 0, version = 0, tables = 0;
+  if (absl::Status s = PragmaInt(kApplicationId, &app_id); !s.ok()) return s;
+  if (absl::Status s = PragmaInt(kUserVersion, &version); !s.ok()) return s;
+  if (absl::Status s = PragmaInt(kCountTables, &tables); !s.ok()) return s;
+  const bool fresh = app_id == 0 && tables == 0;
+  if (fresh && !created) {
+    return absl::DataLossError(
+        absl::StrCat(path_,
+                     ": a SQLite database without tables, not a Warden state database (an empty or "
+                     "emptied file is not taken for a new one); ",
+                     RecreateHint(path_)));
+  }
+  if (!fresh && app_id != kStateApplicationId) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": a SQLite database, but not a Warden state database (application_id ",
+                     app_id, ", ", tables,
+                     " schema objects); give the path of a Warden state database, or a new "
+                     "path to ",
+                     InitHint("PATH")));
+  }
+  if (version > kStateSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, ": the state database has schema version ", version, ", newer than the ",
+        kStateSchemaVersion, " this warden understands; upgrade warden"));
+  }
+  if (options_.read_only && version < kStateSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": the state database has schema version ", version, ", older than ",
+                     kStateSchemaVersion, "; ", InitHint(path_), " upgrades it"));
+  }
+  if (version == kStateSchemaVersion) {
+    if (absl::Status s = CheckTables(); !s.ok()) return s;
+  }
+  if (options_.read_only) return absl::OkStatus();
+  if (absl::Status s = UseWal(); !s.ok()) return s;
   if (fresh || version < kStateSchemaVersion) return CreateSchema();
   return absl::OkStatus();
 }

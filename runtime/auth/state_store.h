@@ -14,7 +14,8 @@
 // schema version in `PRAGMA user_version`. Open refuses, with a Status that
 // names the path and says what to do, a missing file (unless asked to
 // create it), a directory, an unreadable file, a file that is not SQLite, a
-// SQLite database that is not Warden's, a newer schema, and a file that fails
+// SQLite database that is not Warden's, a newer schema, an empty (0-byte)
+// file, a Warden database missing its tables, and a file that fails
 // `PRAGMA quick_check`. Times are stored to the microsecond.
 #ifndef WARDEN_RUNTIME_AUTH_STATE_STORE_H_
 #define WARDEN_RUNTIME_AUTH_STATE_STORE_H_
@@ -50,7 +51,13 @@ inline constexpr int kStateSchemaVersion = 1;
 inline constexpr int32_t kStateApplicationId = 0x5752444e;
 
 struct StateStoreOptions {
+  // Creates a MISSING file only: an existing file, even an empty one, must
+  // already be a Warden state database (a 0-byte file is a lost database, and
+  // taking it as fresh would silently drop every revocation).
   bool create_if_missing = false;
+  // Checks without writing: never creates tables or changes the journal mode
+  // (`warden state check`). Ignores create_if_missing.
+  bool read_only = false;
   absl::Duration busy_timeout = absl::Seconds(5);  // waiting for another writer
   // How long a revoked jti of unknown expiry is remembered.
   absl::Duration jti_retention_without_expiry = absl::Hours(24 * 30);
@@ -95,8 +102,8 @@ class StateStore {  // thread-safe: one connection behind a mutex
   // file. Errors name the path and say what to do: NotFound (missing),
   // InvalidArgument (a directory or another non-file), FailedPrecondition
   // (not Warden's, a newer schema, WAL unavailable),
-  // PermissionDenied (unreadable or read-only), DataLoss (not SQLite, or
-  // corrupt), Unavailable (locked by another process past busy_timeout).
+  // PermissionDenied (unreadable or read-only), DataLoss (empty, not SQLite,
+  // missing tables, or corrupt), Unavailable (locked by another process past busy_timeout).
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path,
                                                           StateStoreOptions options = {});
   ~StateStore();
@@ -149,7 +156,10 @@ class StateStore {  // thread-safe: one connection behind a mutex
   class Statement;
   StateStore(std::string path, StateStoreOptions options, sqlite3* db);
 
-  absl::Status Initialize() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Initialize(bool created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status QuickCheck() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckTables() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UseWal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CreateSchema() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The cached prepared statement for `sql` (a string literal), reset and
   // with its bindings cleared; null with `*status` set on failure.
