@@ -413,6 +413,47 @@ TEST_CASE("a missing or corrupt state database is a start-up error") {
   AuthConfig corrupt = f.config;
   corrupt.state = f.dir.Write("corrupt.db", std::string(8192, 'x'));
   CHECK_FALSE(CheckService::Create(corrupt, f.now).ok());
+  // Issue 12, finding 1: an emptied file is not a new database, even with
+  // create_state (it used to start with every revocation gone).
+  for (bool create : {false, true}) {
+    AuthConfig empty = f.config;
+    empty.state = f.dir.Write("empty.db", "");
+    empty.create_state = create;
+    absl::StatusOr<std::unique_ptr<CheckService>> started = CheckService::Create(empty, f.now);
+    REQUIRE_FALSE(started.ok());
+    CHECK(warden::testing::Contains(std::string(started.status().message()),
+                                    empty.state + ": the state database is empty (0 bytes)"));
+    CHECK(std::filesystem::file_size(empty.state) == 0);
+  }
+}
+
+// Issue 12, finding 7: a flush that fails on a database corrupted while the
+// service runs used to be dropped without a word.
+TEST_CASE("a state write that fails on a database corrupted while running is reported") {
+  Fixture f;
+  const std::string good = f.keys.Mint("ES256", f.Claims("ann"));
+  f.Check(Fixture::Request("token", good.substr(0, good.size() - 4) + "AAAA"));  // a row to save
+  const std::string path = f.config.state;
+  const uintmax_t size = std::filesystem::file_size(path);
+  warden::testing::WriteFile(path, std::string(size, '\x5a'));
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (std::filesystem::exists(path + suffix)) {
+      const uintmax_t n = std::filesystem::file_size(path + suffix);
+      warden::testing::WriteFile(path + suffix, std::string(n, '\0'));
+    }
+  }
+  f.now += absl::Seconds(10);  // past flush_interval
+  f.service->Tick(f.now);
+  SourceReports& reports = f.service->reports();
+  CHECK(reports.state_write_errors() == 1);
+  CHECK(reports.RefusedBySource()[static_cast<size_t>(UpdateSource::kState)] >= 1);
+  bool logged = false;
+  for (const SourceEvent& event : reports.TakeEvents()) {
+    logged = logged || (event.source == UpdateSource::kState && event.path == path);
+  }
+  CHECK(logged);
+  // The check service keeps deciding from memory.
+  CHECK(f.Check(Fixture::Request("token", good))["decision"] == "permit");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // reloaded when a file changes, and a bad update keeps what is in use.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "runtime/auth/signals/network_files.h"
@@ -55,6 +56,55 @@ TEST_CASE("at start-up a missing file is an error") {
   no_geo.geoip_city = dir / "missing.mmdb";
   NetworkFiles geo(no_geo);
   CHECK_FALSE(geo.Reload(/*initial=*/true).ok());
+}
+
+// Issue 12, findings 2 and 7: a GeoIP database damaged in place while in use
+// keeps serving from its private copy; the damaged update is refused once,
+// reported with its path, and retried only when the file changes again.
+TEST_CASE("a damaged GeoIP update is refused and reported once; the last good one serves") {
+  const std::string data = WARDEN_SOURCE_DIR "/../shared/data/geoip/GeoLite2-City-Test.mmdb";
+  REQUIRE(std::filesystem::exists(data));
+  warden::testing::TempDir dir;
+  const std::string path = dir / "city.mmdb";
+  std::filesystem::copy_file(data, path);
+  AuthConfig config;
+  config.geoip_city = path;
+  SourceReports reports;
+  NetworkFiles files(config, &reports);
+  REQUIRE(files.Reload(/*initial=*/true).ok());
+  auto london = [&] {
+    bc::IpNet ip;
+    REQUIRE(ParseIpAddress("81.2.69.142", &ip));
+    absl::StatusOr<std::optional<GeoLocation>> found = files.Current()->geo_city->LookupCity(ip);
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    CHECK((*found)->city == "London");
+  };
+  london();
+  std::filesystem::resize_file(path, 0);  // truncated in place
+  london();
+  CHECK_FALSE(files.Reload(/*initial=*/false).ok());
+  CHECK_FALSE(files.Reload(/*initial=*/false).ok());  // the same version: not counted again
+  london();
+  warden::testing::WriteFile(path, std::string(5000, 'z'));  // garbage: a second refusal
+  CHECK_FALSE(files.Reload(/*initial=*/false).ok());
+  london();
+  CHECK(reports.RefusedBySource()[static_cast<size_t>(UpdateSource::kGeoip)] == 2);
+  std::vector<SourceEvent> events = reports.TakeEvents();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].path == path);
+  CHECK(warden::testing::Contains(events[1].error, path));
+  std::vector<SourceStatus> status = reports.Snapshot();
+  REQUIRE(status.size() == 1);
+  CHECK(status[0].refused == 2);
+  CHECK(status[0].last_ok.has_value());
+  CHECK_FALSE(status[0].last_error.empty());
+  // A good file again: loaded, the error cleared.
+  std::filesystem::remove(path);
+  std::filesystem::copy_file(data, path);
+  CHECK(files.Reload(/*initial=*/false).ok());
+  CHECK(reports.Snapshot()[0].last_error.empty());
+  london();
 }
 
 }  // namespace

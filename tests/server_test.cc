@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -1130,6 +1131,94 @@ TEST_CASE("serve: /v1/check verifies the token, sees CLI revocations, and is 404
     code = again["auth_error"].is_object() ? again["auth_error"]["code"].get<std::string>() : "";
   }
   CHECK(code == "token_revoked");
+  f.ExpectServing();
+}
+
+// Issue 12, finding 7: refused JWKS, IP list and GeoIP updates used to be
+// silent (no log line, metric or status). Each is now all three, and the
+// last good version keeps serving.
+TEST_CASE("serve: refused JWKS, IP list and GeoIP updates are logged, counted and in /v1/status") {
+  const std::string geo = SourcePath("../shared/data/geoip/GeoLite2-City-Test.mmdb");
+  REQUIRE(std::filesystem::exists(geo));
+  warden::testing::TempDir files;
+  const std::string state = files / "state.db";
+  REQUIRE(Run({"state", "init", "--state", state}).exit_code == 0);
+  const auto key = warden::auth::testing::GenerateEcP256Key();
+  const std::string jwks = files.Write(
+      "jwks.json",
+      warden::auth::testing::JwksJson({warden::auth::testing::PublicJwk(key, "ec-1", "ES256")}));
+  const std::string list = files.Write("blocked.txt", "203.0.113.0/24\n");
+  const std::string city = files / "city.mmdb";
+  std::filesystem::copy_file(geo, city);
+  Fixture f(R"({"auth": {"state": ")" + state + R"(", "poll_interval_ms": 100,
+      "issuers": [{"issuer": "https://id.test", "audiences": ["payments"],
+                   "algorithms": ["ES256"], "jwks_file": ")" +
+            jwks + R"("}],
+      "ip_lists": [{"name": "blocked", "file": ")" +
+            list + R"("}],
+      "geoip": {"city": ")" +
+            city + R"("}}})");
+  json status = Json(Get(f.admin, "/v1/status").body);
+  INFO("status: " << status.dump());
+  REQUIRE(status["sources"]["jwks"].size() == 1);
+  CHECK(status["sources"]["jwks"][0]["path"] == jwks);
+  CHECK(status["sources"]["jwks"][0]["refused"] == 0);
+  CHECK(status["sources"]["jwks"][0]["last_error"].is_null());
+
+  // Two kids alike, a half-written list, a truncated database.
+  const json dup = warden::auth::testing::PublicJwk(key, "ec-1", "ES256");
+  files.Write("jwks.json", warden::auth::testing::JwksJson({dup, dup}));
+  files.Write("blocked.txt", "203.0.113.0/2");
+  std::filesystem::resize_file(city, 0);
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    metrics = Get(f.admin, "/metrics").body;
+    if (Metric(metrics, R"(warden_refused_updates_total{source="jwks"})") == 1 &&
+        Metric(metrics, R"(warden_refused_updates_total{source="ip_list"})") == 1 &&
+        Metric(metrics, R"(warden_refused_updates_total{source="geoip"})") == 1)
+      break;
+  }
+  INFO("metrics: " << metrics);
+  CHECK(Metric(metrics, R"(warden_refused_updates_total{source="jwks"})") == 1);
+  CHECK(Metric(metrics, R"(warden_refused_updates_total{source="ip_list"})") == 1);
+  CHECK(Metric(metrics, R"(warden_refused_updates_total{source="geoip"})") == 1);
+  CHECK(Metric(metrics, R"(warden_refused_updates_total{source="state"})") == 0);
+  CHECK(Metric(metrics, "warden_state_write_errors_total") == 0);
+
+  status = Json(Get(f.admin, "/v1/status").body);
+  for (const char* source : {"jwks", "ip_list", "geoip"}) {
+    CAPTURE(source);
+    REQUIRE(status["sources"][source].size() == 1);
+    const json& entry = status["sources"][source][0];
+    CHECK(entry["refused"] == 1);
+    CHECK(entry["last_error"].is_string());
+    CHECK(entry["last_error_at"].is_string());
+    CHECK(entry["last_ok"].is_string());
+  }
+  CHECK(warden::testing::Contains(status["sources"]["jwks"][0]["last_error"].get<std::string>(),
+                                  "duplicates the kid"));
+
+  // One log line per refusal, naming the source and the file.
+  const std::string log = f.server->Stderr();
+  for (const std::string& path : {jwks, list, city}) {
+    CAPTURE(path);
+    CHECK(warden::testing::Contains(log, "update refused; the last good version keeps serving"));
+    CHECK(warden::testing::Contains(log, "\"path\":\"" + path + "\""));
+  }
+  // A check with an address looks it up in the truncated database (SIGBUS
+  // before): answered from the last good copy, by the last good keys.
+  namespace at = warden::auth::testing;
+  const std::string token = at::MintToken(
+      at::Header("ES256", "ec-1"),
+      at::Claims("https://id.test", "payments", "anna", absl::ToUnixSeconds(absl::Now())), key);
+  json body = {{"token", token},
+               {"action", "approve"},
+               {"resource", {{"type", "payment"}, {"id", "p-5"}, {"amount", 10.0}}},
+               {"context", {{"ip", "81.2.69.142"}}}};
+  Response checked = Post(f.socket, "/v1/check", body.dump());
+  CHECK(checked.status == 200);
+  CHECK(Json(checked.body)["auth_error"].is_null());
   f.ExpectServing();
 }
 

@@ -235,5 +235,32 @@ TEST_CASE("a truncated database: open fails or lookups fail, never a crash") {
   }
 }
 
+// Issue 12, finding 2: the database used to be the operator's file, mapped;
+// truncating it in place made the next lookup SIGBUS.
+TEST_CASE("a database truncated or overwritten in place keeps answering from its copy") {
+  RequireData();
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/city.mmdb";
+  std::filesystem::copy_file(kDir + "/GeoLite2-City-Test.mmdb", path);
+  absl::StatusOr<std::unique_ptr<GeoIpDatabase>> opened = GeoIpDatabase::Open(path);
+  REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
+  std::unique_ptr<GeoIpDatabase> db = *std::move(opened);
+  auto london = [&] {
+    absl::StatusOr<std::optional<GeoLocation>> found = db->LookupCity(Ip("81.2.69.142"));
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    CHECK((*found)->city == "London");
+  };
+  london();
+  std::filesystem::resize_file(path, 0);  // `: > city.mmdb`
+  london();
+  testing::WriteFile(path, std::string(1 << 16, '\x5a'));  // rewritten with garbage
+  london();
+  // Reopening the damaged file is refused; the open database is untouched.
+  CHECK_FALSE(GeoIpDatabase::Open(path).ok());
+  london();
+  CHECK(db->path() == path);
+}
+
 }  // namespace
 }  // namespace warden::auth

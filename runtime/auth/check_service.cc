@@ -50,7 +50,8 @@ struct CheckService::Impl {
   AuthConfig config;
   std::unique_ptr<StateStore> store;
   std::unique_ptr<Authenticator> authenticator;
-  NetworkFiles network_files{config};
+  SourceReports reports;  // before network_files, which reports to it
+  NetworkFiles network_files{config, &reports};
   std::unique_ptr<SignalRegistry> signals;
 
   absl::Time last_flush;
@@ -88,6 +89,12 @@ absl::Status CheckService::Impl::Start(absl::Time now) {
   signals = *std::move(registry);
   if (absl::Status status = authenticator->Load(now); !status.ok()) return status;
   if (absl::Status status = signals->Import(*store); !status.ok()) return status;
+  // Listed in the status from the start (network_files reported its own).
+  reports.Loaded(UpdateSource::kState, config.state, now);
+  for (const IssuerSettings& issuer : config.issuers) {
+    const std::string& jwks = issuer.verify.jwks_file;
+    if (!jwks.empty()) reports.Loaded(UpdateSource::kJwks, jwks, now);
+  }
   last_flush = last_poll = last_sweep = now;
   return absl::OkStatus();
 }
@@ -105,7 +112,7 @@ void CheckService::Tick(absl::Time now) {
   Impl& i = *impl_;
   if (now - i.last_poll >= i.config.poll_interval) {
     i.last_poll = now;
-    i.authenticator->Poll(now);
+    i.authenticator->Poll(now, i.reports);
     (void)i.network_files.Reload(/*initial=*/false);
   }
   // What a sweep drops says nothing a missing entry does not (expired
@@ -116,9 +123,13 @@ void CheckService::Tick(absl::Time now) {
   }
   if (now - i.last_flush >= i.config.flush_interval) {
     i.last_flush = now;
-    (void)Flush();
+    if (absl::Status status = Flush(); !status.ok()) {
+      i.reports.StateWriteFailed(i.config.state, status, now);
+    }
   }
 }
+
+SourceReports& CheckService::reports() { return impl_->reports; }
 
 // ---------------------------------------------------------------- one check
 

@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "runtime/auth/auth_config.h"
 #include "runtime/auth/auth_error.h"
+#include "runtime/auth/source_status.h"
 #include "warden/engine.h"
 
 namespace warden::auth {
@@ -81,6 +82,10 @@ class CheckService {
   void Tick(absl::Time now);
   // Writes every changed row of the signal tables now (on shutdown).
   absl::Status Flush();
+
+  // Every load and refusal of the JWKS files, IP lists, GeoIP databases and
+  // the state database since Create (the server logs and shows them).
+  SourceReports& reports();
 
   struct Impl;
 

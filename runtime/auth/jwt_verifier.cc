@@ -812,7 +812,7 @@ void KeepUnchangedKeys(const KeySet& old, std::vector<Jwk>* fresh) {
 
 }  // namespace
 
-absl::Status TokenVerifier::ReloadKeys() {
+absl::Status TokenVerifier::ReloadKeys(const KeysReadObserver& on_read) {
   absl::MutexLock reload(&state_->reload_mu);
   std::vector<std::pair<size_t, std::string>> paths;
   {
@@ -839,6 +839,7 @@ absl::Status TokenVerifier::ReloadKeys() {
     } catch (const std::exception& e) {
       keys = absl::InternalError(absl::StrCat(path, ": ", e.what()));
     }
+    if (on_read) on_read(path, keys.status());
     absl::MutexLock lock(&state_->mu);
     JwksFile& file = state_->files[index];
     if (keys.ok()) {

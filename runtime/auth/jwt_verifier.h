@@ -16,6 +16,7 @@
 #define WARDEN_RUNTIME_AUTH_JWT_VERIFIER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,8 +99,10 @@ class TokenVerifier {
   // key object of every key the new file has unchanged (the same kid and
   // material) so that only withdrawn keys expire; a file that fails to
   // load keeps its previous keys and its error is returned (the other files
-  // are still reloaded).
-  absl::Status ReloadKeys();
+  // are still reloaded). `on_read` (optional) hears the result of every file
+  // actually read: once per new version, ok or refused.
+  using KeysReadObserver = std::function<void(const std::string& path, const absl::Status&)>;
+  absl::Status ReloadKeys(const KeysReadObserver& on_read = nullptr);
 
   // Peeks at the unverified `sub` (or `iss`) for logging and attempt
   // counting only: never trust them. nullopt when the token does not parse.

@@ -18,6 +18,7 @@
 #include "runtime/server/audit_health.h"
 #include "runtime/server/authzen.h"
 #include "runtime/server/log.h"
+#include "runtime/server/sources.h"
 #include "runtime/values/timestamp.h"
 #include "warden/engine.h"
 
@@ -408,6 +409,7 @@ struct ApiWorker::State {
     if (context.audit != nullptr) audit_stats = context.audit->stats();
     response->body = context.metrics->Render(policies.get(), context.store->status(),
                                              audit_stats ? &*audit_stats : nullptr);
+    if (context.auth != nullptr) AppendSourceMetrics(context.auth->reports(), &response->body);
   }
 
   // ------------------------------------------------------------ admin routes
@@ -442,6 +444,7 @@ struct ApiWorker::State {
     };
     if (context.audit != nullptr)
       out["audit"] = AuditStatusJson(context.config->audit, context.audit->stats());
+    if (context.auth != nullptr) out["sources"] = SourcesJson(context.auth->reports());
     if (policies != nullptr) {
       out["bundle"] = {{"hash", policies->engine->bundle_hash()},
                        {"generation", policies->generation},

@@ -29,6 +29,7 @@
 #include "runtime/auth/check_service.h"
 #include "runtime/server/beast_request.h"
 #include "runtime/server/log.h"
+#include "runtime/server/sources.h"
 
 namespace warden::server {
 namespace {
@@ -605,6 +606,7 @@ struct HttpServer::Impl {
     auth_timer->async_wait([this](beast::error_code ec) {
       if (ec || stopping.load()) return;
       context.auth->Tick(absl::Now());
+      LogSourceEvents(context.auth->reports());
       AuthTick();
     });
   }

@@ -86,12 +86,27 @@ absl::Status Authenticator::ReloadFromStore(absl::Time now) {
   return absl::OkStatus();
 }
 
-void Authenticator::Poll(absl::Time now) {
+void Authenticator::Poll(absl::Time now, SourceReports& reports) {
   absl::StatusOr<int64_t> version = store_.DataVersion();
+  absl::Status state = version.status();
   if (version.ok() && *version != data_version_) {
-    if (ReloadFromStore(now).ok()) data_version_ = *version;
+    state = ReloadFromStore(now);
+    if (state.ok()) data_version_ = *version;
   }
-  if (verifier_ != nullptr) (void)verifier_->ReloadKeys();
+  // Reported once per change of outcome: a store that stays broken would
+  // otherwise log at every poll.
+  if (!state.ok() && state.message() != last_state_error_) {
+    reports.Refused(UpdateSource::kState, store_.path(), state, now);
+  }
+  last_state_error_ = std::string(state.message());
+  if (verifier_ == nullptr) return;
+  (void)verifier_->ReloadKeys([&](const std::string& path, const absl::Status& result) {
+    if (result.ok()) {
+      reports.Loaded(UpdateSource::kJwks, path, now);
+    } else {
+      reports.Refused(UpdateSource::kJwks, path, result, now);
+    }
+  });
 }
 
 std::optional<Refusal> Authenticator::Authenticate(const CheckBody& check, std::string_view ip_key,

@@ -23,6 +23,7 @@
 #include "runtime/auth/check/claims.h"
 #include "runtime/auth/jwt_verifier.h"
 #include "runtime/auth/signals/attempts.h"
+#include "runtime/auth/source_status.h"
 #include "runtime/auth/state_store.h"
 #include "runtime/auth/token_cache.h"
 
@@ -61,7 +62,8 @@ class Authenticator {
 
   // Reloads revocations and API keys if another process changed the store,
   // and the issuers' JWKS files if they changed (from the control thread).
-  void Poll(absl::Time now);
+  // Every JWKS file read and every failed state read goes to `reports`.
+  void Poll(absl::Time now, SourceReports& reports);
 
  private:
   explicit Authenticator(const AuthConfig& config, StateStore& store)
@@ -82,6 +84,7 @@ class Authenticator {
   mutable absl::Mutex revocations_mutex_;
   std::shared_ptr<const Revocations> revocations_ ABSL_GUARDED_BY(revocations_mutex_);
   int64_t data_version_ = -1;
+  std::string last_state_error_;  // of the last Poll ("" when it read the store)
 };
 
 }  // namespace warden::auth

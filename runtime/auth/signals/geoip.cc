@@ -1,13 +1,17 @@
 #include "runtime/auth/signals/geoip.h"
 
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -129,11 +133,76 @@ GeoIpDatabase::GeoIpDatabase(std::string path, std::unique_ptr<Handle> handle)
 
 GeoIpDatabase::~GeoIpDatabase() = default;
 
+namespace {
+
+// Closes a descriptor on every path out.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// A private, sealed copy of `path` in an anonymous memory file, so that what
+// libmaxminddb maps is ours: an operator truncating or rewriting the file in
+// place (a copy over it, `> file`) would otherwise turn the pages under our
+// lookups into SIGBUS or into other bytes. Returns the copy's descriptor.
+absl::StatusOr<int> PrivateCopy(const std::string& path, size_t max_bytes) {
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("GeoIP database ", path, ": cannot open: ", std::strerror(errno)));
+  }
+  Fd copy{static_cast<int>(::memfd_create("warden-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING))};
+  if (copy.fd < 0) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "GeoIP database ", path, ": cannot make a private copy: ", std::strerror(errno)));
+  }
+  std::vector<char> buffer(1 << 16);
+  size_t total = 0;
+  for (;;) {
+    const ssize_t n = ::read(in.fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::NotFoundError(
+          absl::StrCat("GeoIP database ", path, ": cannot read: ", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    total += static_cast<size_t>(n);
+    if (total > max_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "GeoIP database ", path, ": larger than the ", max_bytes, " bytes a database may have"));
+    }
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(copy.fd, buffer.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "GeoIP database ", path, ": cannot make a private copy: ", std::strerror(errno)));
+      }
+      done += w;
+    }
+  }
+  // Sealed: not even this process can change the copy's size or bytes.
+  (void)::fcntl(copy.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  const int fd = copy.fd;
+  copy.fd = -1;
+  return fd;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<GeoIpDatabase>> GeoIpDatabase::Open(const std::string& path) {
+  absl::StatusOr<int> copy = PrivateCopy(path, kMaxGeoIpBytes);
+  if (!copy.ok()) return copy.status();
+  Fd fd{*copy};
+  // libmaxminddb opens a path: the copy's, which maps the memory file (the
+  // mapping keeps it alive once fd is closed).
+  const std::string copy_path = absl::StrCat("/proc/self/fd/", fd.fd);
   auto handle = std::make_unique<Handle>();
   std::memset(&handle->mmdb, 0, sizeof handle->mmdb);
   errno = 0;
-  int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &handle->mmdb);
+  int status = MMDB_open(copy_path.c_str(), MMDB_MODE_MMAP, &handle->mmdb);
   if (status != MMDB_SUCCESS) {
     int error = errno;
     std::string detail = MMDB_strerror(status);

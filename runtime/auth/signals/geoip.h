@@ -1,10 +1,15 @@
 // Geolocation and anonymous-network flags from MaxMind databases
-// (libmaxminddb, memory-mapped). Feeds context.geo.{country, city, latitude,
+// (libmaxminddb). Open reads the file into a private, sealed memory file
+// and maps that, never the operator's file: truncating or rewriting the file
+// in place cannot touch a database in use (it would be SIGBUS on a mapped
+// file). The cost is the database's size in memory per open copy (a reload
+// holds two until the last check on the old one ends). Feeds context.geo.{country, city, latitude,
 // longitude} (City databases) and context.network.{anonymous, hosting, tor}
 // (Anonymous-IP databases); see risk_signals.h.
 #ifndef WARDEN_RUNTIME_AUTH_SIGNALS_GEOIP_H_
 #define WARDEN_RUNTIME_AUTH_SIGNALS_GEOIP_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,6 +37,9 @@ struct AnonymousIp {
   bool residential_proxy = false;  // is_residential_proxy
   bool public_proxy = false;       // is_public_proxy (extra)
 };
+
+// The largest .mmdb file Open copies (GeoIP2 City is about 130 MB).
+inline constexpr size_t kMaxGeoIpBytes = size_t{1} << 30;
 
 // One open .mmdb file. Lookups are const and thread-safe (libmaxminddb only
 // reads the mapping). Reload by opening a new database and swapping it in.
