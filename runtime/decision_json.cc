@@ -241,17 +241,22 @@ void AppendDecisionJson(const Engine& engine, const Decision& decision,
   AppendDecisionMembers(&engine, decision, tolerated, out);
 }
 
-void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out) {
-  out->append("{\"error\":{\"code\":\"bad_request\",\"path\":");
-  AppendJsonString(errors.empty() ? std::string_view() : std::string_view(errors[0].json_path),
-                   out);
+void AppendRefusalJson(std::string_view code, std::string_view message, std::string_view path,
+                       const std::vector<rt::RequestError>& errors, std::string* out) {
+  out->append("{\"error\":{\"code\":");
+  AppendJsonString(code, out);
+  out->append(",\"path\":");
+  AppendJsonString(path, out);
   out->append(",\"message\":");
-  AppendJsonString(
-      errors.empty() ? std::string_view("malformed request") : std::string_view(errors[0].message),
-      out);
+  AppendJsonString(message, out);
   out->append("},");
   static const Decision* const kDeny = new Decision();  // a bare deny, never destroyed
   AppendDecisionMembers(nullptr, *kDeny, errors, out);
+}
+
+void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out) {
+  if (errors.empty()) return AppendRefusalJson("bad_request", "malformed request", "", errors, out);
+  AppendRefusalJson("bad_request", errors[0].message, errors[0].json_path, errors, out);
 }
 
 }  // namespace warden

@@ -21,10 +21,17 @@ namespace warden {
 void AppendDecisionJson(const Engine& engine, const Decision& decision,
                         const std::vector<rt::RequestError>& tolerated, std::string* out);
 
-// A request that could not be decoded: {"error":{"code":"bad_request","path",
-// "message"},"decision":"deny",…} with every problem in "errors". The
-// decision members are AppendDecisionJson's, of a bare deny: there is one
-// writer of the decision shape.
+// Every refusal, whichever stage refuses (the transport, a route, the
+// /v1/check body parser, the request decoder), has this one shape:
+// {"error":{"code","path","message"},"decision":"deny",…} — a bare deny whose
+// decision members are AppendDecisionJson's (one writer of the decision
+// shape), with `errors` in "errors". `path` is "" when the refusal is not
+// about one place in the body (docs/api.md, "Errors").
+void AppendRefusalJson(std::string_view code, std::string_view message, std::string_view path,
+                       const std::vector<rt::RequestError>& errors, std::string* out);
+
+// A request that could not be decoded: AppendRefusalJson with code
+// "bad_request", the first problem's path and message, and every problem.
 void AppendBadRequestJson(const std::vector<rt::RequestError>& errors, std::string* out);
 
 // `text` as a JSON string literal (quoted, escaped; invalid UTF-8 bytes

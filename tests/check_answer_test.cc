@@ -72,10 +72,15 @@ TEST_CASE("a step-up names its challenge and the step_up obligation's values") {
            R"("signals":[],"step_up":{"challenge":"mfa","max_auth_age":"5m"}})"));
 }
 
-TEST_CASE("a refused body: the error alone") {
+// Issue 12, finding 9: a refused body is a bare deny like every refusal,
+// not an error alone.
+TEST_CASE("a refused body: the refusal shape, a bare deny with the error") {
   std::string out;
   AppendBadRequestAnswer(BadRequest{"bad_request", "action is required"}, &out);
-  CHECK(out == R"({"error":{"code":"bad_request","message":"action is required"}})");
+  CHECK(out ==
+        R"({"error":{"code":"bad_request","path":"","message":"action is required"},)"
+        R"("decision":"deny","challenge":null,"rules":[],"reasons":[],"obligations":[],)"
+        R"("advice":[],"errors":[],"risk":{},"limits":[]})");
 }
 
 }  // namespace

@@ -83,10 +83,57 @@ TEST_CASE("refused bodies: each rule with its code and message") {
       {R"({"resource":{"type":"t"}})", "bad_request", "action is required"},
       {R"({"action":"a","resource":{"id":"x"}})", "bad_request",
        "resource with a type is required"},
-      {R"({"token":"t","api_key":"k","action":"a","resource":{"type":"t"}})", "bad_request",
-       "send one credential: a token or an API key, not both"},
       {R"({"action":"a","resource":{"type":"t"},"context":{"ip":"10.0.0.0/8"}})", "bad_request",
        "context.ip is not an IP address"},
+  };
+  BodyParser parser;
+  for (const Refused& c : cases) {
+    const std::string text = c.body;
+    CAPTURE(text);
+    CheckBody body;
+    const std::optional<BadRequest> bad = ParseCheckBody(c.body, kComputed, parser, &body);
+    REQUIRE(bad);
+    CHECK(bad->code == c.code);
+    CHECK(bad->message == c.message);
+  }
+}
+
+// Issue 12, finding 4: with two credentials the last one used to win.
+TEST_CASE("two credentials, or one twice, are ambiguous_credentials") {
+  const char* const bodies[] = {
+      R"({"token":"t","api_key":"k","action":"a","resource":{"type":"t"}})",
+      R"({"api_key":"wdk_a","authorization":"Bearer wdk_b","action":"a","resource":{"type":"t"}})",
+      R"({"authorization":"Bearer x.y.z","token":"a.b.c","action":"a","resource":{"type":"t"}})",
+      R"({"api_key":"wdk_a","action":"a","api_key":"wdk_b","resource":{"type":"t"}})",
+      R"({"token":"","token":"x.y.z","action":"a","resource":{"type":"t"}})",
+  };
+  BodyParser parser;
+  for (const char* text : bodies) {
+    CAPTURE(text);
+    CheckBody body;
+    const std::optional<BadRequest> bad = ParseCheckBody(text, kComputed, parser, &body);
+    REQUIRE(bad);
+    CHECK(bad->code == "ambiguous_credentials");
+    CHECK(bad->message == "send one credential: token, api_key or authorization, once");
+  }
+}
+
+// Issue 12, finding 10: a repeated key is refused as /v1/decide refuses it
+// (last-wins used to decide on the second value).
+TEST_CASE("a repeated key at any level is bad_request, named by its path") {
+  const Refused cases[] = {
+      {R"({"action":"a","action":"b","resource":{"type":"t"}})", "bad_request",
+       "`action` is given twice"},
+      {R"({"action":"a","resource":{"type":"t"},"resource":{"type":"u"}})", "bad_request",
+       "`resource` is given twice"},
+      {R"({"action":"a","resource":{"type":"t","type":"u"}})", "bad_request",
+       "`resource.type` is given twice"},
+      {R"({"action":"a","resource":{"type":"t"},"context":{"ip":"10.0.0.1","ip":"10.0.0.2"}})",
+       "bad_request", "`context.ip` is given twice"},
+      {R"({"action":"a","resource":{"type":"t"},"context":{"x":1,"x":2}})", "bad_request",
+       "`context.x` is given twice"},
+      {R"({"action":"a","resource":{"type":"t"},"context":{"device":{"id":"a","id":"b"}}})",
+       "bad_request", "`context.device.id` is given twice"},
   };
   BodyParser parser;
   for (const Refused& c : cases) {

@@ -252,6 +252,13 @@ TEST_CASE("serve: /v1/decide/batch answers each item; over max_batch is 413") {
     CHECK(m.status == 400);
     CHECK(Json(m.body)["error"]["code"] == "malformed_batch");
   }
+  // "requests" twice used to decide the first array (issue 12, 10).
+  Response twice =
+      Post(f.socket, "/v1/decide/batch",
+           "{\"requests\": [" + small + "], \"requests\": [" + small + "," + small + "]}");
+  CHECK(twice.status == 400);
+  CHECK(Json(twice.body)["error"]["code"] == "bad_request");
+  CHECK(Json(twice.body)["error"]["message"] == "`requests` is given twice");
   f.ExpectServing();
 }
 
@@ -295,6 +302,13 @@ TEST_CASE("serve: AuthZEN evaluation and evaluations") {
   Response malformed = Post(f.socket, "/access/v1/evaluation", "{\"subject\":");
   CHECK(malformed.status == 400);
   CHECK(Json(malformed.body)["error"]["code"] == "malformed_json");
+  // A repeated key is /v1/decide's bad_request, not last-wins (issue 12, 10).
+  std::string twice = AuthzenPermit().dump();
+  twice.insert(1, R"("action":{"name":"delete"},)");
+  Response dup = Post(f.socket, "/access/v1/evaluation", twice);
+  CHECK(dup.status == 400);
+  CHECK(Json(dup.body)["error"]["code"] == "bad_request");
+  CHECK(Json(dup.body)["error"]["message"] == "`action` is given twice");
 
   // Evaluations: top-level defaults, per-item overrides (replacing a member whole).
   json batch = AuthzenPermit();
@@ -497,6 +511,34 @@ TEST_CASE("serve: malformed and abusive input never stops the server") {
     Response r =
         c.Call("POST /v1/decide HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
     CHECK(r.status == 400);
+  }
+  f.ExpectServing();
+  // RFC 9112, 6.1: a Transfer-Encoding that does not end in chunked gives
+  // no reliable length: 400, even beside a Content-Length (issue 12, 11).
+  for (const std::string coding : {"identity", "gzip", "chunked, identity", "gzip, chunked"}) {
+    CAPTURE(coding);
+    Client c(f.socket);
+    Response r = c.Call(
+        "POST /v1/decide HTTP/1.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: " +
+        coding + "\r\nContent-Length: 2\r\n\r\n{}");
+    CHECK(r.status == 400);
+    CHECK(Json(r.body)["error"]["code"] == "malformed_http");
+    CHECK(c.WaitClosed(5000));
+  }
+  {  // Two Transfer-Encoding fields.
+    Client c(f.socket);
+    Response r = c.Call(
+        "POST /v1/decide HTTP/1.1\r\nTransfer-Encoding: identity\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    CHECK(r.status == 400);
+  }
+  {  // A single chunked is served.
+    Client c(f.socket);
+    Response r = c.Call(
+        "POST /v1/decide HTTP/1.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: Chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    CHECK(r.body.find("malformed_http") == std::string::npos);
   }
   f.ExpectServing();
   {  // Truncated body: Content-Length larger than sent, then the write side closed.
@@ -1219,6 +1261,100 @@ TEST_CASE("serve: refused JWKS, IP list and GeoIP updates are logged, counted an
   Response checked = Post(f.socket, "/v1/check", body.dump());
   CHECK(checked.status == 200);
   CHECK(Json(checked.body)["auth_error"].is_null());
+  f.ExpectServing();
+}
+
+}  // namespace
+}  // namespace warden::server_test
+
+namespace warden::server_test {
+namespace {
+
+// Issue 12, finding 9: every refusal of a decision route, whichever stage
+// refuses it (transport, route, body parser, decoder), is one shape: a bare
+// deny with an "error" member, the shape /v1/decide's bad_request has.
+void CheckRefusal(const Response& r, unsigned status, const std::string& code,
+                  const std::vector<std::string>& decide_keys) {
+  INFO("body: " << r.body);
+  CHECK(r.status == status);
+  json body = Json(r.body);
+  CHECK(body["error"]["code"] == code);
+  CHECK(body["error"]["path"].is_string());
+  CHECK(body["error"]["message"].is_string());
+  CHECK(body["decision"] == "deny");
+  CHECK(body["rules"] == json::array());
+  CHECK(body["reasons"] == json::array());
+  std::vector<std::string> keys;
+  for (auto& item : body.items()) keys.push_back(item.key());
+  CHECK(keys == decide_keys);
+}
+
+TEST_CASE("serve: every refusal of every decision route is a deny decision with an error") {
+  warden::testing::TempDir state_dir;
+  const std::string state = state_dir / "state.db";
+  REQUIRE(Run({"state", "init", "--state", state}).exit_code == 0);
+  const std::string secret_file =
+      state_dir.Write("hs.secret", "0123456789abcdef0123456789abcdef-server-test");
+  Fixture f(R"({"limits": {"max_batch": 1, "max_body_bytes": 4096, "max_header_bytes": 2048},
+      "watch": false, "auth": {"state": ")" +
+            state + R"(", "issuers": [{"issuer": "https://id.test", "audiences": ["payments"],
+      "algorithms": ["HS256"], "hmac_keys": [{"kid": "k1", "secret_file": ")" +
+            secret_file + R"("}]}]}})");
+  const Response decide_bad = Post(f.socket, "/v1/decide", R"({"resource": {"type": "payment"}})");
+  REQUIRE(decide_bad.status == 400);
+  std::vector<std::string> decide_keys;
+  const json decide_json = Json(decide_bad.body);
+  for (auto& item : decide_json.items()) decide_keys.push_back(item.key());
+  CHECK(decide_json["error"]["path"] == "action");
+
+  struct Route {
+    std::string path;
+    std::string bad_body;  // a body the route refuses with 400 `bad_code`
+    std::string bad_code;
+  };
+  const std::string item = R"({"action": "read"})";
+  const Route routes[] = {
+      {"/v1/decide", "nope", "bad_request"},
+      {"/v1/decide/batch", "nope", "malformed_batch"},
+      {"/v1/check", "nope", "malformed_json"},
+      {"/v1/check", R"({"action": 1})", "bad_request"},
+      {"/v1/check", R"({"api_key": "wdk_a", "authorization": "Bearer wdk_b"})",
+       "ambiguous_credentials"},
+      {"/access/v1/evaluation", "nope", "malformed_json"},
+      {"/access/v1/evaluation", R"({"action": {"name": "a"}})", "bad_request"},
+      {"/access/v1/evaluations", "nope", "malformed_json"},
+  };
+  for (const Route& route : routes) {
+    CAPTURE(route.path);
+    CAPTURE(route.bad_body);
+    CheckRefusal(Post(f.socket, route.path, route.bad_body), 400, route.bad_code, decide_keys);
+    CheckRefusal(Get(f.socket, route.path), 405, "method_not_allowed", decide_keys);
+    CheckRefusal(Call(f.socket, Http("POST", route.path, "{}", {"Content-Type: text/plain"})), 415,
+                 "unsupported_media_type", decide_keys);
+    // The transport's refusals, before any route sees the request.
+    CheckRefusal(Post(f.socket, route.path, std::string(5000, ' ')), 413, "body_too_large",
+                 decide_keys);
+    CheckRefusal(Call(f.socket,
+                      Http("POST", route.path, "{}",
+                           {"Content-Type: application/json", "X-Big: " + std::string(3000, 'x')})),
+                 431, "header_too_large", decide_keys);
+    CheckRefusal(
+        Call(f.socket, Http("POST", route.path, "{}",
+                            {"Content-Type: application/json", "Transfer-Encoding: identity"})),
+        400, "malformed_http", decide_keys);
+  }
+  CheckRefusal(Post(f.socket, "/v1/decide/batch", "{\"requests\": [" + item + "," + item + "]}"),
+               413, "batch_too_large", decide_keys);
+  CheckRefusal(Post(f.socket, "/v1/decide/batch", "{\"requests\": [], \"requests\": []}"), 400,
+               "bad_request", decide_keys);
+  CheckRefusal(Post(f.socket, "/access/v1/evaluations",
+                    R"({"evaluations": [{"action": {"name": "a"}}, {"action": {"name": "b"}}]})"),
+               413, "batch_too_large", decide_keys);
+  CheckRefusal(Post(f.socket, "/v1/dec1de", "{}"), 404, "not_found", decide_keys);
+  {
+    Fixture plain;
+    CheckRefusal(Post(plain.socket, "/v1/check", "{}"), 404, "not_found", decide_keys);
+  }
   f.ExpectServing();
 }
 

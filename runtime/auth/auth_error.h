@@ -36,7 +36,9 @@ namespace warden::auth {
   X(kStateUnavailable, "auth_state_unavailable", "the state store could not be read")            \
   X(kLockedOut, "locked_out",                                                                    \
     "too many failed attempts from this address or with this key: try again later")              \
-  X(kGeoIpUnavailable, "geoip_unavailable", "the GeoIP database could not be read")
+  X(kGeoIpUnavailable, "geoip_unavailable", "the GeoIP database could not be read")              \
+  X(kUnsupportedHeader, "token_unsupported_header",                                              \
+    "the token's header needs an extension Warden does not implement (crit, or enc/zip of a JWE)")
 
 enum class AuthError : unsigned char {
 #define WARDEN_AUTH_ERROR_ENUM(name, code, meaning) name,

@@ -209,7 +209,7 @@ CheckOutcome CheckService::Check(std::string_view body, const Engine& engine,
     CheckOutcome outcome;
     outcome.http_status = 500;
     outcome.bad_request = "internal";
-    out->append("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}");
+    AppendRefusalJson("internal", "internal error", /*path=*/"", {}, out);
     return outcome;
   }
 }

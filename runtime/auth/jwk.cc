@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/auth/base64url.h"
+#include "runtime/strict_json.h"
 
 namespace warden::auth {
 namespace {
@@ -179,60 +180,7 @@ absl::Status ParseOkp(const json& jwk, std::string_view where, Jwk* out) {
   return absl::OkStatus();
 }
 
-// Depth and duplicate-key bookkeeping for ParseStrictJson's callback.
-struct StrictState {
-  int max_depth = 0;
-  bool too_deep = false;
-  bool duplicate = false;
-  std::vector<size_t> keys_per_object;  // one counter per open object
-};
-
 }  // namespace
-
-bool ParseStrictJson(std::string_view text, int max_depth, json* out, std::string* error) {
-  StrictState state;
-  state.max_depth = max_depth;
-  StrictState* s = &state;
-  // The callback cannot stop the parser, so it records and the result is
-  // rejected afterwards. A duplicate key shows as an object with fewer
-  // members than keys were read (nlohmann keeps the last).
-  auto callback = [s](int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        if (depth + 1 > s->max_depth) s->too_deep = true;
-        s->keys_per_object.push_back(0);
-        break;
-      case json::parse_event_t::array_start:
-        if (depth + 1 > s->max_depth) s->too_deep = true;
-        break;
-      case json::parse_event_t::key:
-        if (!s->keys_per_object.empty()) ++s->keys_per_object.back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!s->keys_per_object.empty()) {
-          if (parsed.is_object() && parsed.size() != s->keys_per_object.back()) s->duplicate = true;
-          s->keys_per_object.pop_back();
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  *out = json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
-  const char* why = nullptr;
-  if (out->is_discarded()) {
-    why = "not valid JSON";
-  } else if (state.too_deep) {
-    why = "JSON nested too deeply";
-  } else if (state.duplicate) {
-    why = "duplicate key in a JSON object";
-  }
-  if (why == nullptr) return true;
-  *out = json();
-  if (error != nullptr) *error = why;
-  return false;
-}
 
 absl::StatusOr<Jwk> ParseJwk(const json& jwk, const JwksLimits& limits, std::string_view where) {
   if (!jwk.is_object()) return KeyError(where, "is not a JSON object");
@@ -303,9 +251,9 @@ absl::StatusOr<std::vector<Jwk>> ParseJwks(std::string_view document, const Jwks
                                                    limits.max_document_bytes, " are accepted"));
   }
   json root;
-  std::string error;
-  if (!ParseStrictJson(document, limits.max_json_depth, &root, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("JWKS: ", error));
+  StrictJsonError error;
+  if (!ParseStrictJson(document, {.max_depth = limits.max_json_depth}, &root, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("JWKS: ", error.message));
   }
   if (!root.is_object()) return absl::InvalidArgumentError("JWKS: not a JSON object");
   auto keys = root.find("keys");

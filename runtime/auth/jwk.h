@@ -55,13 +55,6 @@ absl::StatusOr<Jwk> ParseJwk(const nlohmann::json& jwk, const JwksLimits& limits
 absl::StatusOr<std::vector<Jwk>> LoadJwksFile(const std::string& path,
                                               const JwksLimits& limits = {});
 
-// Strict JSON for tokens and key sets: nlohmann's parser, plus a rejection
-// of duplicate object keys (last-wins would let two readers disagree) and
-// of nesting deeper than `max_depth`. Never throws; on failure `error` (if
-// given) says why.
-bool ParseStrictJson(std::string_view text, int max_depth, nlohmann::json* out,
-                     std::string* error = nullptr);
-
 }  // namespace warden::auth
 
 #endif  // WARDEN_RUNTIME_AUTH_JWK_H_

@@ -23,6 +23,7 @@
 #include "runtime/auth/base64url.h"
 #include "runtime/auth/file_stamp.h"
 #include "runtime/auth/jwk.h"
+#include "runtime/strict_json.h"
 #include "runtime/values/timestamp.h"
 
 namespace warden::auth {
@@ -262,9 +263,9 @@ AuthError DecodeJsonPart(std::string_view encoded, size_t max_bytes, int max_dep
     if (detail) *detail = absl::StrCat("the ", what, " is not valid base64url");
     return AuthError::kBadBase64;
   }
-  std::string error;
-  if (!ParseStrictJson(bytes, max_depth, out, &error)) {
-    if (detail) *detail = absl::StrCat("the ", what, ": ", error);
+  StrictJsonError error;
+  if (!ParseStrictJson(bytes, {.max_depth = max_depth}, out, &error)) {
+    if (detail) *detail = absl::StrCat("the ", what, ": ", error.message);
     return AuthError::kMalformed;
   }
   if (!out->is_object()) {
@@ -357,7 +358,7 @@ AuthError ReadHeader(const json& header, std::string* alg_name, std::string* kid
   for (const char* refused : {"crit", "enc", "zip"}) {
     if (header.contains(refused)) {
       if (detail) *detail = absl::StrCat("the header's \"", refused, "\" is not supported");
-      return AuthError::kMalformed;
+      return AuthError::kUnsupportedHeader;
     }
   }
   return AuthError::kNone;

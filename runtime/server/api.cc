@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -19,6 +20,7 @@
 #include "runtime/server/authzen.h"
 #include "runtime/server/log.h"
 #include "runtime/server/sources.h"
+#include "runtime/strict_json.h"
 #include "runtime/values/timestamp.h"
 #include "warden/engine.h"
 
@@ -77,11 +79,7 @@ void WriteError(unsigned status, std::string_view code, std::string_view message
   response->status = status;
   response->content_type = kJson;
   response->body.clear();
-  response->body.append("{\"error\":{\"code\":");
-  AppendJsonString(code, &response->body);
-  response->body.append(",\"message\":");
-  AppendJsonString(message, &response->body);
-  response->body.append("}}");
+  AppendRefusalJson(code, message, /*path=*/"", {}, &response->body);
 }
 
 struct ApiWorker::State {
@@ -282,43 +280,78 @@ struct ApiWorker::State {
     AppendDecision(ok, &response->body);
   }
 
-  void DecideBatch(const HttpRequest& request, HttpResponse* response) {
+  // Reads the batch body into batch_items, validating the whole batch before
+  // deciding (and auditing) any of it; false when it wrote a refusal.
+  bool ReadBatch(std::string_view body, HttpResponse* response) {
+    auto malformed = [&](std::string_view message) {
+      metrics.CountError("malformed_batch");
+      WriteError(400, "malformed_batch", message, response);
+      return false;
+    };
+    constexpr std::string_view kShape =
+        "the body must be a JSON object {\"requests\": [request, …]}";
     // simdjson reads up to SIMDJSON_PADDING bytes past the text: copy it
     // into a buffer with room to spare (its capacity is reused).
-    batch_text.reserve(request.body.size() + simdjson::SIMDJSON_PADDING);
-    batch_text.assign(request.body);
+    batch_text.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    batch_text.assign(body);
     simdjson::padded_string_view padded(batch_text.data(), batch_text.size(),
                                         batch_text.capacity());
     simdjson::ondemand::document document;
-    simdjson::ondemand::array requests;
+    simdjson::ondemand::object root;
     if (batch_parser.iterate(padded).get(document) != simdjson::SUCCESS ||
-        document["requests"].get_array().get(requests) != simdjson::SUCCESS) {
-      metrics.CountError("malformed_batch");
-      return WriteError(400, "malformed_batch",
-                        "the body must be a JSON object {\"requests\": [request, …]}", response);
-    }
-    // Validate the whole batch before deciding (and auditing) any of it.
+        document.get_object().get(root) != simdjson::SUCCESS)
+      return malformed(kShape);
     batch_items.clear();
+    // Every member is read, so a second "requests" (or any repeated key)
+    // is refused as /v1/decide refuses one, not silently ignored.
+    std::vector<std::string_view> keys;
+    bool has_requests = false;
+    for (auto field : root) {
+      std::string_view key;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS) return malformed(kShape);
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+        metrics.CountError("bad_request");
+        WriteError(400, "bad_request", absl::StrCat("`", Av(key), "` is given twice"), response);
+        return false;
+      }
+      keys.push_back(key);
+      if (key != "requests") continue;
+      simdjson::ondemand::array requests;
+      if (field.value().get_array().get(requests) != simdjson::SUCCESS) return malformed(kShape);
+      has_requests = true;
+      if (!ReadBatchItems(requests, response)) return false;
+    }
+    return has_requests || malformed(kShape);
+  }
+
+  bool ReadBatchItems(simdjson::ondemand::array& requests, HttpResponse* response) {
     for (auto element : requests) {
       if (batch_items.size() == context.config->limits.max_batch) {
         metrics.CountError("batch_too_large");
-        return WriteError(
+        WriteError(
             413, "batch_too_large",
             absl::StrCat("a batch holds at most ", context.config->limits.max_batch, " requests"),
             response);
+        return false;
       }
       simdjson::ondemand::object object;
       std::string_view raw;
       if (element.get_object().get(object) != simdjson::SUCCESS ||
           object.raw_json().get(raw) != simdjson::SUCCESS) {
         metrics.CountError("malformed_batch");
-        return WriteError(
+        WriteError(
             400, "malformed_batch",
             absl::StrCat("request ", batch_items.size(), " of the batch is not a JSON object"),
             response);
+        return false;
       }
       batch_items.push_back(raw);
     }
+    return true;
+  }
+
+  void DecideBatch(const HttpRequest& request, HttpResponse* response) {
+    if (!ReadBatch(request.body, response)) return;
     NextDecisionId(&response->decision_id);
     std::string& out = response->body;
     out.append("{\"decisions\":[");
@@ -342,10 +375,20 @@ struct ApiWorker::State {
   }
 
   void Authzen(const HttpRequest& request, bool plural, HttpResponse* response) {
-    json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) {
-      metrics.CountError("malformed_json");
-      return WriteError(400, "malformed_json", "the body is not valid JSON", response);
+    json body;
+    StrictJsonError error;
+    // Depth is left to the request decoder's limit (max_depth).
+    if (!ParseStrictJson(request.body, {.max_depth = std::numeric_limits<int>::max()}, &body,
+                         &error)) {
+      // A duplicate key is the decoder's bad_request, as on /v1/decide.
+      const bool duplicate = error.kind == StrictJsonError::Kind::kDuplicateKey;
+      const std::string_view code = duplicate ? "bad_request" : "malformed_json";
+      metrics.CountError(Av(code));
+      return WriteError(400, code,
+                        duplicate
+                            ? absl::StrCat("`", error.path, "` is given twice")
+                            : absl::StrCat("the body is not valid JSON (", error.message, ")"),
+                        response);
     }
     absl::StatusOr<AuthzenBatch> batch =
         plural ? AuthzenEvaluations(body, context.config->limits.max_batch)

@@ -59,7 +59,8 @@ struct ServerContext {
   std::atomic<bool> draining{false};
 };
 
-// The stable error codes of the API (docs/api.md, "Errors").
+// The stable error codes of the API (docs/api.md, "Errors"). Every error
+// body is a refusal, a bare deny (AppendRefusalJson), whatever the endpoint.
 void WriteError(unsigned status, std::string_view code, std::string_view message,
                 HttpResponse* response);
 

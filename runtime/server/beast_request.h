@@ -4,6 +4,7 @@
 #ifndef WARDEN_RUNTIME_SERVER_BEAST_REQUEST_H_
 #define WARDEN_RUNTIME_SERVER_BEAST_REQUEST_H_
 
+#include <iterator>
 #include <string_view>
 
 #include <boost/beast/http.hpp>
@@ -20,6 +21,21 @@ inline std::string_view SafeRequestId(std::string_view id) {
     if (c < 0x21 || c > 0x7E) return {};
   }
   return id;
+}
+
+// RFC 9112, 6.1: a request whose Transfer-Encoding does not end in chunked
+// has no reliable length and must be refused with 400. Warden decodes no
+// other coding, so the one accepted value is a single "chunked" (a
+// Content-Length beside it is then ignored, as Beast does).
+inline bool TransferEncodingAccepted(
+    const boost::beast::http::request<boost::beast::http::string_body>& message) {
+  namespace http = boost::beast::http;
+  auto [first, last] = message.equal_range(http::field::transfer_encoding);
+  if (first == last) return true;
+  std::string_view value = first->value();
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return std::next(first) == last && boost::beast::iequals(value, "chunked");
 }
 
 // Views into `message`, valid while it is.

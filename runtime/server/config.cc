@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/strict_json.h"
 
 namespace warden::server {
 namespace {
@@ -345,8 +346,12 @@ void ReadAuth(const json& object, auth::AuthConfig* config, absl::Status* status
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text) {
-  json root = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-  if (root.is_discarded()) return absl::InvalidArgumentError("config: not valid JSON");
+  // A duplicated key is an error: nlohmann keeps the last, so a second
+  // "audit" object would silently replace the first.
+  json root;
+  StrictJsonError error;
+  if (!ParseStrictJson(text, {.max_depth = 64, .ignore_comments = true}, &root, &error))
+    return absl::InvalidArgumentError(absl::StrCat("config: ", error.message));
   ServerConfig config;
   absl::Status status;
   ObjectReader r(root, "", &status);

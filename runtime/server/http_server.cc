@@ -275,6 +275,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRequest() {
     phase_ = Phase::kHandling;
     const auto& message = parser_->get();
+    if (!TransferEncodingAccepted(message))
+      return Refuse(400, "malformed_http",
+                    "a Transfer-Encoding other than chunked is not accepted");
     loop_.worker.Handle(RequestFromBeast(message), admin_, &response_);
     const bool close = response_.close || !message.keep_alive() || draining_ ||
                        context_.draining.load(std::memory_order_relaxed);

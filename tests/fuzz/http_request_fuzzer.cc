@@ -161,6 +161,7 @@ void FuzzHttp(Server& server, std::string_view input, bool admin) {
     }
     if (!parser.is_done()) return;
     const auto& message = parser.get();
+    if (!warden::server::TransferEncodingAccepted(message)) return;  // 400, closed
     Handle(server, warden::server::RequestFromBeast(message), admin);
     if (!message.keep_alive()) return;
   }

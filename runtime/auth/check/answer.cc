@@ -71,11 +71,7 @@ void AppendRefusalAnswer(const Engine& engine, const Refusal& refusal, std::stri
 }
 
 void AppendBadRequestAnswer(const BadRequest& bad, std::string* out) {
-  out->append("{\"error\":{\"code\":");
-  AppendJsonString(bad.code, out);
-  out->append(",\"message\":");
-  AppendJsonString(bad.message, out);
-  out->append("}}");
+  AppendRefusalJson(bad.code, bad.message, /*path=*/"", {}, out);
 }
 
 }  // namespace warden::auth

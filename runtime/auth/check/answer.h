@@ -3,7 +3,8 @@
 // (runtime/decision_json.h), then the check's own members follow:
 //   decided   …,"identity":{…},"signals":[…](,"step_up":{…})}
 //   refused   …,"auth_error":{"code","message"},"signals":[…]}
-//   bad body  {"error":{"code","message"}}
+//   bad body  {"error":{"code","path","message"},"decision":"deny",…}
+//             (AppendRefusalJson: every refusal's one shape)
 #ifndef WARDEN_RUNTIME_AUTH_CHECK_ANSWER_H_
 #define WARDEN_RUNTIME_AUTH_CHECK_ANSWER_H_
 

@@ -1,6 +1,7 @@
 #include "runtime/auth/check/check_body.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/auth/signals/ip_list.h"
@@ -20,6 +21,24 @@ std::optional<BadRequest> Bad(std::string_view code, std::string message) {
 std::optional<BadRequest> Malformed() {
   return Bad("malformed_json", "the body is not valid JSON");
 }
+
+// The keys of one object so far. A repeated key is refused with the code
+// and message /v1/decide's decoder uses: with last-wins, the check and a
+// reader of the audit log could disagree on what was asked.
+class Keys {
+ public:
+  explicit Keys(std::string_view prefix) : prefix_(prefix) {}
+  std::optional<BadRequest> Add(std::string_view key) {
+    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end())
+      return Bad("bad_request", absl::StrCat("`", Av(prefix_), Av(key), "` is given twice"));
+    keys_.push_back(key);
+    return std::nullopt;
+  }
+
+ private:
+  std::string_view prefix_;
+  std::vector<std::string_view> keys_;
+};
 
 // A value's JSON text as written (objects and arrays whole).
 std::string_view RawJson(od::value& value) {
@@ -91,9 +110,11 @@ std::optional<BadRequest> ParseResource(od::value& value, CheckBody* out) {
   od::object resource;
   if (value.get_object().get(resource) != simdjson::SUCCESS)
     return Bad("bad_request", "resource must be an object");
+  Keys keys("resource.");
   for (auto member : resource) {
     std::string_view name;
     if (member.unescaped_key().get(name) != simdjson::SUCCESS) return Malformed();
+    if (std::optional<BadRequest> bad = keys.Add(name)) return bad;
     if (name == "type" && member.value().get_string().get(out->resource_type) != simdjson::SUCCESS)
       return Bad("bad_request", "resource.type must be a string");
   }
@@ -107,11 +128,13 @@ std::optional<BadRequest> ParseDevice(od::value& value, CheckBody* out) {
   od::object device;
   if (value.get_object().get(device) != simdjson::SUCCESS)
     return Bad("bad_request", "context.device must be {\"id\": \"…\"}");
+  Keys keys("context.device.");
   for (auto member : device) {
     std::string_view key;
     std::string_view id;
-    if (member.unescaped_key().get(key) != simdjson::SUCCESS || key != "id" ||
-        member.value().get_string().get(id) != simdjson::SUCCESS)
+    if (member.unescaped_key().get(key) != simdjson::SUCCESS) return Malformed();
+    if (std::optional<BadRequest> bad = keys.Add(key)) return bad;
+    if (key != "id" || member.value().get_string().get(id) != simdjson::SUCCESS)
       return Bad("bad_request",
                  "context.device may only carry \"id\", a string (Warden computes \"known\")");
     out->device_id = id;
@@ -124,10 +147,12 @@ std::optional<BadRequest> ParseContext(od::value& value, std::span<const std::st
   od::object context;
   if (value.get_object().get(context) != simdjson::SUCCESS)
     return Bad("bad_request", "context must be an object");
+  Keys keys("context.");
   for (auto member : context) {
     std::string_view name;
     od::value member_value;
     if (member.unescaped_key().get(name) != simdjson::SUCCESS) return Malformed();
+    if (std::optional<BadRequest> bad = keys.Add(name)) return bad;
     if (member.value().get(member_value) != simdjson::SUCCESS) return Malformed();
     if (std::find(computed.begin(), computed.end(), name) != computed.end())
       return Bad("bad_request", absl::StrCat("context.", Av(name),
@@ -179,8 +204,6 @@ std::optional<BadRequest> CheckComplete(CheckBody* out) {
   if (out->action_name.empty()) return Bad("bad_request", "action is required");
   if (out->resource.empty() || out->resource_type.empty())
     return Bad("bad_request", "resource with a type is required");
-  if (!out->token.empty() && !out->api_key.empty())
-    return Bad("bad_request", "send one credential: a token or an API key, not both");
   if (out->ip && !ParseIpAddress(*out->ip, &out->ip_net))
     return Bad("bad_request", "context.ip is not an IP address");
   return std::nullopt;
@@ -196,10 +219,20 @@ std::optional<BadRequest> ParseCheckBody(std::string_view body,
   od::document document;
   od::object root;
   if (std::optional<BadRequest> bad = ParseRoot(body, parser, &document, &root)) return bad;
+  Keys keys("");
+  bool has_credential = false;
   for (auto field : root) {
     std::string_view key;
     od::value value;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) return Malformed();
+    // Two credentials (or one twice) would leave which one is checked to
+    // the order of the members: refused, whichever they are.
+    const bool credential = key == "token" || key == "api_key" || key == "authorization";
+    if (credential && has_credential)
+      return Bad("ambiguous_credentials",
+                 "send one credential: token, api_key or authorization, once");
+    has_credential = has_credential || credential;
+    if (std::optional<BadRequest> bad = keys.Add(key)) return bad;
     if (field.value().get(value) != simdjson::SUCCESS) return Malformed();
     if (std::optional<BadRequest> bad = ParseMember(key, value, computed_keys, parser, out))
       return bad;

@@ -29,8 +29,8 @@ struct CheckBody {
   std::string_view context_rest;
 };
 
-// A body refused with 400: a stable code ("malformed_json", "bad_request")
-// and a message.
+// A body refused with 400: a stable code ("malformed_json", "bad_request",
+// "ambiguous_credentials") and a message.
 struct BadRequest {
   std::string_view code;
   std::string message;

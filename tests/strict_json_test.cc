@@ -1,0 +1,52 @@
+// The strict JSON reader shared by the config, JWKS, tokens and AuthZEN.
+#include "runtime/strict_json.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace warden {
+namespace {
+
+StrictJsonError Refusal(const std::string& text, StrictJsonOptions options = {}) {
+  nlohmann::json out;
+  StrictJsonError error;
+  CHECK_FALSE(ParseStrictJson(text, options, &out, &error));
+  CHECK(out.is_null());
+  return error;
+}
+
+TEST_CASE("a duplicate key is named by its path and line") {
+  StrictJsonError e = Refusal("{\n  \"audit\": {\"path\": \"a\"},\n  \"audit\": {}\n}");
+  CHECK(e.kind == StrictJsonError::Kind::kDuplicateKey);
+  CHECK(e.path == "audit");
+  CHECK(e.line == 3);
+  CHECK(e.message == "duplicate key `audit` (line 3)");
+
+  e = Refusal(R"({"auth":{"issuers":[{"a":1},{"jwks":"x","b":[1,{"c":2}],"jwks":"y"}]}})");
+  CHECK(e.path == "auth.issuers[1].jwks");
+  CHECK(e.line == 1);
+  e = Refusal(R"([[1,2],{"k":{"x":1,"x":2}}])");
+  CHECK(e.path == "[1].k.x");
+}
+
+TEST_CASE("equal keys in different objects are not duplicates") {
+  nlohmann::json out;
+  StrictJsonError error;
+  CHECK(ParseStrictJson(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":3},{"x":4}]})", {}, &out, &error));
+  CHECK(error.kind == StrictJsonError::Kind::kNone);
+  CHECK(out["c"][1]["x"] == 4);
+}
+
+TEST_CASE("syntax, depth and comments") {
+  CHECK(Refusal("{\"a\":").kind == StrictJsonError::Kind::kSyntax);
+  CHECK(Refusal("[[[1]]]", {.max_depth = 2}).kind == StrictJsonError::Kind::kTooDeep);
+  CHECK(Refusal("{\"a\": 1 /* c */}").kind == StrictJsonError::Kind::kSyntax);
+  nlohmann::json out;
+  StrictJsonError error;
+  CHECK(ParseStrictJson("{\"a\": 1 /* c */}", {.ignore_comments = true}, &out, &error));
+  CHECK(ParseStrictJson("[[1]]", {.max_depth = 2}, &out, &error));
+}
+
+}  // namespace
+}  // namespace warden
