@@ -63,7 +63,8 @@ struct Fixture {
   void ReplaceJwks(const std::vector<json>& keys_json) {
     const std::string fresh = dir.Write("jwks.json.new", testing::JwksJson(keys_json));
     std::filesystem::rename(fresh, dir / "jwks.json");
-    auth->Poll(now);
+    SourceReports reports;
+    auth->Poll(now, reports);
   }
 
   std::optional<Refusal> Run(const CheckBody& body, Identity* identity,
@@ -175,7 +176,9 @@ TEST_CASE("API keys: verified after a poll, scoped, a wrong secret names the key
     REQUIRE(other.ok());
     REQUIRE((*other)->PutApiKey(key->record).ok());
   }
-  f.auth->Poll(f.now);
+  SourceReports reports;
+  f.auth->Poll(f.now, reports);
+  CHECK(reports.RefusedBySource()[static_cast<size_t>(UpdateSource::kState)] == 0);
   REQUIRE_FALSE(f.Run(f.Body({}, key->key), &identity));
   CHECK(identity.subject == "svc");
   REQUIRE(identity.key);
