@@ -593,5 +593,23 @@ TEST_CASE("one store is safe to use from several threads") {
   CHECK(Rows(*store, "attempts").size() == 200);
 }
 
+// Issue 12, finding 7: a write on a database damaged while it is open is an
+// error the caller can report (DataLoss), not a silent success or a crash.
+TEST_CASE("a write on a database corrupted while open fails with a status") {
+  TempDir dir;
+  const std::string path = dir / "state.db";
+  auto store = MustOpen(path);
+  REQUIRE(store->SaveRows("devices", {{"a", "1"}}).ok());
+  WriteFile(path, std::string(std::filesystem::file_size(path), '\x5a'));
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (std::filesystem::exists(path + suffix)) {
+      WriteFile(path + suffix, std::string(std::filesystem::file_size(path + suffix), '\0'));
+    }
+  }
+  absl::Status s = store->SaveRows("devices", {{"b", "2"}});
+  CHECK_FALSE(s.ok());
+  CHECK(Contains(std::string(s.message()), path));
+}
+
 }  // namespace
 }  // namespace warden::auth

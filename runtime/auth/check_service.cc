@@ -123,7 +123,9 @@ void CheckService::Tick(absl::Time now) {
   }
   if (now - i.last_flush >= i.config.flush_interval) {
     i.last_flush = now;
-    if (absl::Status status = Flush(); !status.ok()) {
+    if (absl::Status status = Flush(); status.ok()) {
+      i.reports.Loaded(UpdateSource::kState, i.config.state, now);
+    } else {
       i.reports.StateWriteFailed(i.config.state, status, now);
     }
   }

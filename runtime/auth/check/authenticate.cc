@@ -97,6 +97,8 @@ void Authenticator::Poll(absl::Time now, SourceReports& reports) {
   // otherwise log at every poll.
   if (!state.ok() && state.message() != last_state_error_) {
     reports.Refused(UpdateSource::kState, store_.path(), state, now);
+  } else if (state.ok() && !last_state_error_.empty()) {
+    reports.Loaded(UpdateSource::kState, store_.path(), now);  // readable again
   }
   last_state_error_ = std::string(state.message());
   if (verifier_ == nullptr) return;
