@@ -957,6 +957,21 @@ TEST_CASE("serve: configuration and start-up errors") {
   RunResult same = serve({"--socket", socket, "--admin-socket", socket, "--policies",
                           payments.policies, "--data", payments.data});
   CHECK(same.exit_code == 2);
+  // A 0-byte state database (issue 12, finding 1): not started, even with
+  // create_state, and the file stays empty.
+  const std::string empty_state = dir.Write("state.db", "");
+  for (const char* create : {"false", "true"}) {
+    CAPTURE(create);
+    RunResult empty =
+        serve({"--config",
+               dir.Write("c5.json", std::string(R"({"auth": {"state": ")") + empty_state +
+                                        R"(", "create_state": )" + create + "}}"),
+               "--socket", socket, "--policies", payments.policies, "--data", payments.data});
+    CHECK(empty.exit_code != 0);
+    CHECK(empty.err.find(empty_state + ": the state database is empty (0 bytes)") !=
+          std::string::npos);
+    CHECK(std::filesystem::file_size(empty_state) == 0);
+  }
 
   // Policies that do not load: exit 1 with the diagnostics on stderr.
   RunResult missing =
