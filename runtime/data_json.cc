@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -34,6 +35,14 @@ class Builder : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return Fail("data: binary values are not JSON"); }
   bool start_object(std::size_t) override { return Open(DataValue::Object({})); }
   bool key(string_t& name) override {
+    // A repeated key is refused, as every JSON reader of Warden refuses one
+    // (runtime/strict_json.h): two readers of the file could disagree.
+    if (!seen_.back().insert(name).second) {
+      keys_.back() = std::move(name);
+      if (error_.ok())
+        error_ = absl::InvalidArgumentError(absl::StrCat("data: duplicate key `", Path(), "`"));
+      return false;
+    }
     keys_.back() = std::move(name);
     return true;
   }
@@ -71,17 +80,33 @@ class Builder : public nlohmann::json_sax<json> {
     if (stack_.size() > kMaxDepth) return Fail("data: values nest too deeply");
     stack_.push_back(std::move(container));
     keys_.emplace_back();
+    seen_.emplace_back();
     return true;
   }
   bool Close() {
     DataValue value = std::move(stack_.back());
     stack_.pop_back();
     keys_.pop_back();
+    seen_.pop_back();
     return Add(std::move(value));
+  }
+  // The open objects' current keys, dotted (arrays as [i]).
+  std::string Path() const {
+    std::string path;
+    for (size_t i = 0; i < stack_.size(); ++i) {
+      if (stack_[i].kind == DataValue::Kind::kObject) {
+        if (!path.empty()) path.push_back('.');
+        path.append(keys_[i]);
+      } else {
+        absl::StrAppend(&path, "[", stack_[i].list.size(), "]");
+      }
+    }
+    return path;
   }
 
   std::vector<DataValue> stack_;
   std::vector<std::string> keys_;
+  std::vector<absl::flat_hash_set<std::string>> seen_;  // each open object's keys
   DataValue root_;
   bool done_ = false;
   absl::Status error_;
