@@ -77,10 +77,9 @@ TEST_CASE("a step-up names its challenge and the step_up obligation's values") {
 TEST_CASE("a refused body: the refusal shape, a bare deny with the error") {
   std::string out;
   AppendBadRequestAnswer(BadRequest{"bad_request", "action is required"}, &out);
-  CHECK(out ==
-        R"({"error":{"code":"bad_request","path":"","message":"action is required"},)"
-        R"("decision":"deny","challenge":null,"rules":[],"reasons":[],"obligations":[],)"
-        R"("advice":[],"errors":[],"risk":{},"limits":[]})");
+  CHECK(out == R"({"error":{"code":"bad_request","path":"","message":"action is required"},)"
+               R"("decision":"deny","challenge":null,"rules":[],"reasons":[],"obligations":[],)"
+               R"("advice":[],"errors":[],"risk":{},"limits":[]})");
 }
 
 }  // namespace
