@@ -57,8 +57,22 @@ struct Refused {
   const char* message;
 };
 
+// Each body is refused with its code and message.
+void CheckRefused(const std::vector<Refused>& cases) {
+  BodyParser parser;
+  for (const Refused& c : cases) {
+    const std::string text = c.body;
+    CAPTURE(text);
+    CheckBody body;
+    const std::optional<BadRequest> bad = ParseCheckBody(c.body, kComputed, parser, &body);
+    REQUIRE(bad);
+    CHECK(bad->code == c.code);
+    CHECK(bad->message == c.message);
+  }
+}
+
 TEST_CASE("refused bodies: each rule with its code and message") {
-  const Refused cases[] = {
+  const std::vector<Refused> cases = {
       {"[1]", "malformed_json", "the body must be a JSON object"},
       {R"({"action":"a"} x)", "malformed_json", "the body must be a JSON object"},
       {R"({"token":1})", "bad_request", "token must be a string"},
@@ -86,16 +100,7 @@ TEST_CASE("refused bodies: each rule with its code and message") {
       {R"({"action":"a","resource":{"type":"t"},"context":{"ip":"10.0.0.0/8"}})", "bad_request",
        "context.ip is not an IP address"},
   };
-  BodyParser parser;
-  for (const Refused& c : cases) {
-    const std::string text = c.body;
-    CAPTURE(text);
-    CheckBody body;
-    const std::optional<BadRequest> bad = ParseCheckBody(c.body, kComputed, parser, &body);
-    REQUIRE(bad);
-    CHECK(bad->code == c.code);
-    CHECK(bad->message == c.message);
-  }
+  CheckRefused(cases);
 }
 
 // Issue 12, finding 4: with two credentials the last one used to win.
@@ -121,7 +126,7 @@ TEST_CASE("two credentials, or one twice, are ambiguous_credentials") {
 // Issue 12, finding 10: a repeated key is refused as /v1/decide refuses it
 // (last-wins used to decide on the second value).
 TEST_CASE("a repeated key at any level is bad_request, named by its path") {
-  const Refused cases[] = {
+  const std::vector<Refused> cases = {
       {R"({"action":"a","action":"b","resource":{"type":"t"}})", "bad_request",
        "`action` is given twice"},
       {R"({"action":"a","resource":{"type":"t"},"resource":{"type":"u"}})", "bad_request",
@@ -135,16 +140,7 @@ TEST_CASE("a repeated key at any level is bad_request, named by its path") {
       {R"({"action":"a","resource":{"type":"t"},"context":{"device":{"id":"a","id":"b"}}})",
        "bad_request", "`context.device.id` is given twice"},
   };
-  BodyParser parser;
-  for (const Refused& c : cases) {
-    const std::string text = c.body;
-    CAPTURE(text);
-    CheckBody body;
-    const std::optional<BadRequest> bad = ParseCheckBody(c.body, kComputed, parser, &body);
-    REQUIRE(bad);
-    CHECK(bad->code == c.code);
-    CHECK(bad->message == c.message);
-  }
+  CheckRefused(cases);
 }
 
 TEST_CASE("the computed keys are the caller's list, not a fixed one") {
