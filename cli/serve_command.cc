@@ -44,14 +44,12 @@ struct ServeFlags {
   bool strict_requests = false;
 };
 
-int RunServe(const ServeFlags& flags) {
+// The configuration file, then the flags over it.
+absl::StatusOr<server::ServerConfig> ConfigFromFlags(const ServeFlags& flags) {
   server::ServerConfig config;
   if (!flags.config.empty()) {
     absl::StatusOr<server::ServerConfig> loaded = server::LoadServerConfig(flags.config);
-    if (!loaded.ok()) {
-      PrintError(std::string(loaded.status().message()));
-      return kExitUsage;
-    }
+    if (!loaded.ok()) return loaded.status();
     config = *std::move(loaded);
   }
   if (!flags.socket.empty()) config.socket.path = flags.socket;
@@ -66,13 +64,23 @@ int RunServe(const ServeFlags& flags) {
   if (flags.no_watch) config.watch = false;
   if (flags.strict_requests) config.strict_requests = true;
   if (config.policies.empty()) {
-    PrintError("no policies: give --policies DIR|BUNDLE (or \"policies\" in the config file)");
-    return kExitUsage;
+    return absl::InvalidArgumentError(
+        "no policies: give --policies DIR|BUNDLE (or \"policies\" in the config file)");
   }
   if (config.socket.path.empty() && !config.tcp_port.has_value()) {
-    PrintError("nothing to listen on: give --socket PATH (or \"socket\" in the config file)");
+    return absl::InvalidArgumentError(
+        "nothing to listen on: give --socket PATH (or \"socket\" in the config file)");
+  }
+  return config;
+}
+
+int RunServe(const ServeFlags& flags) {
+  absl::StatusOr<server::ServerConfig> configured = ConfigFromFlags(flags);
+  if (!configured.ok()) {
+    PrintError(std::string(configured.status().message()));
     return kExitUsage;
   }
+  server::ServerConfig& config = *configured;
   server::SetLogFormat(config.log_format == "text" ? server::LogFormat::kText
                                                    : server::LogFormat::kJson);
   ::signal(SIGPIPE, SIG_IGN);
@@ -97,20 +105,8 @@ int RunServe(const ServeFlags& flags) {
   context.metrics = &metrics;
   std::unique_ptr<audit::AuditLog> audit_log;
   if (!config.audit.path.empty()) {
-    audit::AuditOptions options;
-    options.path = config.audit.path;
-    options.max_file_bytes = config.audit.max_file_bytes;
-    options.keep_files = config.audit.keep_files;
-    // Durable mode answers after the fsync of each write: every_line is the
-    // group commit (one write and one fsync per batch the writer takes).
-    options.fsync =
-        config.audit.mode == server::AuditMode::kDurable || config.audit.fsync == "every_line"
-            ? audit::FsyncPolicy::kEveryLine
-        : config.audit.fsync == "on_close" ? audit::FsyncPolicy::kOnClose
-                                           : audit::FsyncPolicy::kInterval;
-    options.fsync_interval = config.audit.fsync_interval;
-    options.on_writable = server::AuditWritableLogger(config.audit);
-    absl::StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(options);
+    absl::StatusOr<std::unique_ptr<audit::AuditLog>> opened =
+        audit::AuditLog::Open(server::AuditOptionsFor(config.audit));
     if (!opened.ok()) {
       PrintError(std::string(opened.status().message()));
       return kExitUsage;

@@ -12,6 +12,22 @@ std::string_view AuditFailureName(AuditFailure failure) {
   return failure == AuditFailure::kServe ? "serve" : "deny";
 }
 
+audit::AuditOptions AuditOptionsFor(const AuditConfig& config) {
+  audit::AuditOptions options;
+  options.path = config.path;
+  options.max_file_bytes = config.max_file_bytes;
+  options.keep_files = config.keep_files;
+  // Durable mode answers after the fsync of each write: every_line is the
+  // group commit (one write and one fsync per batch the writer takes).
+  options.fsync = config.mode == AuditMode::kDurable || config.fsync == "every_line"
+                      ? audit::FsyncPolicy::kEveryLine
+                  : config.fsync == "on_close" ? audit::FsyncPolicy::kOnClose
+                                               : audit::FsyncPolicy::kInterval;
+  options.fsync_interval = config.fsync_interval;
+  options.on_writable = AuditWritableLogger(config);
+  return options;
+}
+
 std::function<void(bool writable, const std::string& error)> AuditWritableLogger(
     const AuditConfig& config) {
   const AuditFailure on_failure = config.on_failure;

@@ -1,4 +1,4 @@
-// How the server reports the audit log's health (docs/audit.md, "When the
+// How the server opens the audit log and reports its health (docs/audit.md, "When the
 // log cannot be written"): the log line on every change of writability and
 // the "audit" object of /v1/status. The metrics are in metrics.cc.
 #ifndef WARDEN_RUNTIME_SERVER_AUDIT_HEALTH_H_
@@ -16,6 +16,10 @@ namespace warden::server {
 
 std::string_view AuditModeName(AuditMode mode);           // "durable" | "async"
 std::string_view AuditFailureName(AuditFailure failure);  // "deny" | "serve"
+
+// The audit log's options for the server's configuration (durable mode fsyncs
+// every write: the group commit), with AuditWritableLogger as its hook.
+audit::AuditOptions AuditOptionsFor(const AuditConfig& config);
 
 // The AuditOptions::on_writable hook: logs an error when the log stops being
 // writable (saying what the server now does) and an info line when it is
