@@ -228,10 +228,7 @@ struct AuditLog::State {
   }
 
   // Records a change of writability; returns whether it changed. With `mu` held.
-  bool SetWritable(bool now) {
-    stats.writable = now;
-    return writable.exchange(now, std::memory_order_acq_rel) != now;
-  }
+  bool SetWritable(bool now) { return writable.exchange(now, std::memory_order_acq_rel) != now; }
 
   // Settles the waiters (TakeSettled) and runs them and the writability hook
   // without `mu`, so a callback can never deadlock the writer. They are taken
@@ -344,7 +341,7 @@ uint64_t AuditLog::Append(AuditEntry entry) {
   std::unique_lock<std::mutex> lock(s.mu);
   auto has_room = [&] { return s.queue.size() < s.options.queue_limit; };
   if (!has_room()) {
-    s.space.wait(lock, [&] { return has_room() || s.closing || !s.stats.writable; });
+    s.space.wait(lock, [&] { return has_room() || s.closing || !s.writable.load(); });
   }
   if (s.closing || !has_room()) {
     ++s.stats.lines_lost;
@@ -360,7 +357,7 @@ uint64_t AuditLog::Append(AuditEntry entry) {
 void AuditLog::WhenDurable(uint64_t ticket, std::function<void(bool durable)> done) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
-  if (s.durable >= ticket || !s.stats.writable || s.closed) {
+  if (s.durable >= ticket || !s.writable.load() || s.closed) {
     const bool durable = s.durable >= ticket;
     lock.unlock();
     done(durable);
@@ -445,6 +442,7 @@ AuditStats AuditLog::stats() const {
   std::lock_guard<std::mutex> lock(s.mu);
   AuditStats stats = s.stats;
   stats.queued = s.queue.size();
+  stats.writable = s.writable.load();
   return stats;
 }
 
