@@ -4,6 +4,7 @@
 #include <iterator>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace warden {
@@ -44,11 +45,26 @@ class TrackingIterator {
 };
 
 // One open object or array, for the duplicate check and the path.
+// The key set is hashed: a client's body may hold an object of 100,000 keys,
+// and a linear search per key would make reading it quadratic.
 struct Frame {
   bool object = false;
-  std::vector<std::string> keys;  // an object's keys so far (objects are small)
-  size_t index = 0;               // an array's next element
+  absl::flat_hash_set<std::string> keys;  // an object's keys so far
+  std::string last_key;                   // for the path
+  bool has_key = false;
+  size_t index = 0;  // an array's next element
 };
+
+// A path segment: `.key`, or `[""]` (JSON-quoted) for a key that would be
+// ambiguous bare: empty, or holding `.`, `[` or `]`.
+void AppendKey(const std::string& key, std::string* path) {
+  if (!key.empty() && key.find_first_of(".[]") == std::string::npos) {
+    if (!path->empty()) path->push_back('.');
+    path->append(key);
+    return;
+  }
+  absl::StrAppend(path, "[", json(key).dump(-1, ' ', false, json::error_handler_t::replace), "]");
+}
 
 struct Walk {
   int max_depth = 0;
@@ -63,9 +79,7 @@ struct Walk {
     std::string path;
     for (const Frame& frame : frames) {
       if (frame.object) {
-        if (frame.keys.empty()) continue;
-        if (!path.empty()) path.push_back('.');
-        path.append(frame.keys.back());
+        if (frame.has_key) AppendKey(frame.last_key, &path);
       } else {
         absl::StrAppend(&path, "[", frame.index, "]");
       }
@@ -82,21 +96,20 @@ struct Walk {
     switch (event) {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
-        frames.push_back(Frame{event == json::parse_event_t::object_start, {}, 0});
+        frames.emplace_back().object = event == json::parse_event_t::object_start;
         if (static_cast<int>(frames.size()) > max_depth) too_deep = true;
         break;
       case json::parse_event_t::key: {
         if (frames.empty() || !parsed.is_string()) break;
         const std::string& key = parsed.get_ref<const std::string&>();
-        std::vector<std::string>& keys = frames.back().keys;
-        if (!duplicate && std::find(keys.begin(), keys.end(), key) != keys.end()) {
+        Frame& frame = frames.back();
+        frame.last_key = key;  // Path() ends with it
+        frame.has_key = true;
+        if (!frame.keys.insert(key).second && !duplicate) {
           duplicate = true;
-          keys.push_back(key);  // Path() ends with it
           duplicate_path = Path();
           duplicate_at = read;
-          break;
         }
-        keys.push_back(key);
         break;
       }
       case json::parse_event_t::object_end:

@@ -30,6 +30,26 @@ TEST_CASE("a duplicate key is named by its path and line") {
   CHECK(e.path == "[1].k.x");
 }
 
+TEST_CASE("a key that would be ambiguous bare is quoted in the path") {
+  // Found by config_fuzzer: an empty key twice had the path "".
+  StrictJsonError e = Refusal("{\"qolicies\":\"p\", /* c */ \"\": \"p\", /* c */ \"\": false}\n",
+                              {.ignore_comments = true});
+  CHECK(e.kind == StrictJsonError::Kind::kDuplicateKey);
+  CHECK(e.path == "[\"\"]");
+  CHECK(e.message == "duplicate key `[\"\"]` (line 1)");
+  CHECK(Refusal(R"({"x":{"a.b":1,"a.b":2}})").path == "x[\"a.b\"]");
+  CHECK(Refusal(R"({"[0]":{"k":1,"k":2}})").path == "[\"[0]\"].k");
+}
+
+TEST_CASE("an object of 100,000 keys is read, and its last key checked against all") {
+  std::string text = "{";
+  for (int i = 0; i < 100000; ++i) text += "\"k" + std::to_string(i) + "\":0,";
+  nlohmann::json out;
+  CHECK(ParseStrictJson(text + "\"end\":0}", {}, &out, nullptr));
+  CHECK(out.size() == 100001);
+  CHECK(Refusal(text + "\"k0\":1}").path == "k0");
+}
+
 TEST_CASE("equal keys in different objects are not duplicates") {
   nlohmann::json out;
   StrictJsonError error;
