@@ -10,7 +10,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "nlohmann/json.hpp"
 
 namespace warden {
@@ -31,6 +33,31 @@ struct StrictJsonError {
 // Parses `text` into *out (a null json on failure). Never throws.
 bool ParseStrictJson(std::string_view text, const StrictJsonOptions& options, nlohmann::json* out,
                      StrictJsonError* error);
+
+// The keys of one object, for readers that walk objects themselves (the
+// simdjson readers of /v1/check bodies and batches). Linear while small, then
+// hashed, so an object of 100,000 keys costs no more than its size. The views
+// must outlive the set (simdjson keeps unescaped keys for the document).
+class ObjectKeys {
+ public:
+  // False when `key` was added before.
+  bool Add(std::string_view key) {
+    if (set_.empty() && small_.size() < kLinear) {
+      for (std::string_view seen : small_) {
+        if (seen == key) return false;
+      }
+      small_.push_back(key);
+      return true;
+    }
+    if (set_.empty()) set_.insert(small_.begin(), small_.end());
+    return set_.insert(key).second;
+  }
+
+ private:
+  static constexpr size_t kLinear = 16;
+  std::vector<std::string_view> small_;
+  absl::flat_hash_set<std::string_view> set_;
+};
 
 }  // namespace warden
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace warden {
 namespace {
@@ -48,6 +49,19 @@ TEST_CASE("an object of 100,000 keys is read, and its last key checked against a
   CHECK(ParseStrictJson(text + "\"end\":0}", {}, &out, nullptr));
   CHECK(out.size() == 100001);
   CHECK(Refusal(text + "\"k0\":1}").path == "k0");
+}
+
+TEST_CASE("ObjectKeys finds a repeat on both sides of its switch to hashing") {
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) names.push_back("k" + std::to_string(i));
+  for (size_t count : {size_t{3}, size_t{16}, size_t{17}, size_t{1000}}) {
+    CAPTURE(count);
+    ObjectKeys keys;
+    for (size_t i = 0; i < count; ++i) CHECK(keys.Add(names[i]));
+    CHECK_FALSE(keys.Add(names[0]));
+    CHECK_FALSE(keys.Add(names[count - 1]));
+    CHECK(keys.Add("fresh"));
+  }
 }
 
 TEST_CASE("equal keys in different objects are not duplicates") {

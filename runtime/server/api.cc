@@ -304,17 +304,16 @@ struct ApiWorker::State {
     batch_items.clear();
     // Every member is read, so a second "requests" (or any repeated key)
     // is refused as /v1/decide refuses one, not silently ignored.
-    std::vector<std::string_view> keys;
+    ObjectKeys keys;
     bool has_requests = false;
     for (auto field : root) {
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) return malformed(kShape);
-      if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+      if (!keys.Add(key)) {
         metrics.CountError("bad_request");
         WriteError(400, "bad_request", absl::StrCat("`", Av(key), "` is given twice"), response);
         return false;
       }
-      keys.push_back(key);
       if (key != "requests") continue;
       simdjson::ondemand::array requests;
       if (field.value().get_array().get(requests) != simdjson::SUCCESS) return malformed(kShape);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/auth/signals/ip_list.h"
 #include "runtime/decision_json.h"
+#include "runtime/strict_json.h"
 
 namespace warden::auth {
 namespace {
@@ -29,15 +30,14 @@ class Keys {
  public:
   explicit Keys(std::string_view prefix) : prefix_(prefix) {}
   std::optional<BadRequest> Add(std::string_view key) {
-    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end())
+    if (!keys_.Add(key))
       return Bad("bad_request", absl::StrCat("`", Av(prefix_), Av(key), "` is given twice"));
-    keys_.push_back(key);
     return std::nullopt;
   }
 
  private:
   std::string_view prefix_;
-  std::vector<std::string_view> keys_;
+  ObjectKeys keys_;
 };
 
 // A value's JSON text as written (objects and arrays whole).
